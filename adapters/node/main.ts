@@ -1,0 +1,66 @@
+import type { Server } from "node:net";
+import {
+  type AuthMode,
+  Host,
+  MemoryStore,
+  parseConfig,
+  type RelayConfig,
+} from "../../src/host/mod.ts";
+import { listenTcp } from "./tcp.ts";
+
+/** A running relay on Node, and how to stop it. */
+export interface NodeRelay {
+  host: Host;
+  tcpPort: number | null;
+  /** Says bye to everyone, closes the listeners and the store. */
+  stop(): Promise<void>;
+}
+
+/** Starts the relay on Node with this configuration; prints one line per listener. */
+export async function startNode(config: RelayConfig): Promise<NodeRelay> {
+  const store = new MemoryStore();
+  const auth: AuthMode =
+    config.auth === "token" ? { mode: "token", secret: config.jwtSecret ?? "" } : { mode: "open" };
+  const host = new Host(config, { store, auth });
+  let tcp: Server | null = null;
+  let tcpPort: number | null = null;
+  if (config.tcpPort !== null) {
+    tcp = await listenTcp(host, config.host, config.tcpPort);
+    const address = tcp.address();
+    tcpPort = typeof address === "object" && address ? address.port : config.tcpPort;
+    console.log(`tcp listening on ${config.host}:${tcpPort}`);
+  }
+  return {
+    host,
+    tcpPort,
+    async stop() {
+      tcp?.close();
+      await host.shutdown();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const parsed = parseConfig(process.env);
+  if (!parsed.ok) {
+    for (const error of parsed.errors) console.error(`relay: ${error}`);
+    process.exit(2);
+  }
+  const relay = await startNode(parsed.config);
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    relay.stop().then(
+      () => process.exit(0),
+      (e) => {
+        console.error(`relay: stopping failed: ${e}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();

@@ -1,0 +1,42 @@
+import { createServer, type Server, type Socket } from "node:net";
+import type { Host, Link } from "../../src/host/mod.ts";
+
+/** How long a closing socket may take to send what it has before it is cut. */
+const CLOSE_GRACE_MS = 2000;
+
+/**
+ * Serves the relay over TCP with node:net: each socket's bytes go to the host, and the
+ * host's text goes back to the socket.
+ */
+export function listenTcp(host: Host, hostname: string, port: number): Promise<Server> {
+  const server = createServer({ noDelay: true }, (socket) => attach(host, socket));
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, hostname, () => {
+      server.off("error", reject);
+      resolve(server);
+    });
+  });
+}
+
+function attach(host: Host, socket: Socket): void {
+  const link: Link = {
+    transport: "tcp",
+    remote: `${socket.remoteAddress}:${socket.remotePort}`,
+    framing: "line",
+    write: (data) => {
+      if (socket.writable) socket.write(data);
+    },
+    unsent: () => socket.writableLength,
+    close: () => {
+      socket.end();
+      setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+    },
+  };
+  // Errors (resets, broken pipes) end in "close", which is all the host needs to know.
+  socket.on("error", () => {});
+  const conn = host.connect(link);
+  if (!conn) return;
+  socket.on("data", (chunk: Buffer) => conn.receiveBytes(chunk));
+  socket.on("close", () => conn.closed());
+}

@@ -1,0 +1,8 @@
+/**
+ * The relay core: a pure state machine over the chat model of PROTOCOL.md.
+ * @module
+ */
+export * from "./ids.ts";
+export * from "./names.ts";
+export * from "./relay.ts";
+export * from "./types.ts";

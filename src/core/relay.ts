@@ -1,0 +1,553 @@
+import { MessageIds } from "./ids.ts";
+import { checkName, checkRoom, checkText, isError, nameKey } from "./names.ts";
+import type { Pending, Room, Session, Target } from "./state.ts";
+import { newSession } from "./state.ts";
+import type {
+  AuthResult,
+  ByeReason,
+  ChatMessage,
+  ConnId,
+  Effect,
+  ErrorCode,
+  HoldResult,
+  Input,
+  Re,
+  RelayError,
+  ServerMessage,
+} from "./types.ts";
+
+/** Settings of the core; the host reads them from its configuration. */
+export interface RelayOptions {
+  /** Whether users online see others come and go. */
+  presence: "all" | "off";
+  /** Commands a connection may have waiting behind a slow one before it counts as a flood. */
+  maxBacklog: number;
+  /** Tag appended to message ids, to keep them unique across processes. */
+  node: string;
+}
+
+const DEFAULTS: RelayOptions = { presence: "all", maxBacklog: 256, node: "" };
+
+/** What the operator sees of one connection's chat state. */
+export interface SessionView {
+  name: string | null;
+  rooms: string[];
+}
+
+/**
+ * The relay: a state machine with no I/O. Feed it inputs with `handle`; it returns the
+ * effects its host must carry out, in order. Time and the results of store lookups come in
+ * as inputs, so the same inputs always give the same effects.
+ *
+ * @example
+ * const relay = new Relay();
+ * relay.handle({ type: "open", conn: 1 });
+ * relay.handle({ type: "command", conn: 1, command: { type: "ping" }, re: "p", now: 0 });
+ * // [{ type: "send", conn: 1, msg: { type: "pong", re: "p" } }]
+ */
+export class Relay {
+  readonly #options: RelayOptions;
+  readonly #ids: MessageIds;
+  readonly #sessions = new Map<ConnId, Session>();
+  /** Claimed names (logging in or online), by key. */
+  readonly #users = new Map<string, Session>();
+  readonly #rooms = new Map<string, Room>();
+  #shuttingDown = false;
+  #out: Effect[] = [];
+
+  constructor(options: Partial<RelayOptions> = {}) {
+    this.#options = { ...DEFAULTS, ...options };
+    this.#ids = new MessageIds(this.#options.node);
+  }
+
+  /** Feeds one input to the relay and returns the effects it asks for. */
+  handle(input: Input): Effect[] {
+    this.#out = [];
+    switch (input.type) {
+      case "open":
+        if (!this.#sessions.has(input.conn)) {
+          this.#sessions.set(input.conn, newSession(input.conn));
+        }
+        break;
+      case "command": {
+        const s = this.#sessions.get(input.conn);
+        if (s) this.#command(s, { command: input.command, re: input.re }, input.now);
+        break;
+      }
+      case "refuse": {
+        const s = this.#sessions.get(input.conn);
+        if (s) this.#command(s, { error: input.error, re: input.re }, 0);
+        break;
+      }
+      case "evict": {
+        const s = this.#sessions.get(input.conn);
+        if (s) this.#kickOut(s, input.reason, true);
+        break;
+      }
+      case "close": {
+        const s = this.#sessions.get(input.conn);
+        if (s) this.#detach(s, true);
+        break;
+      }
+      case "authenticated":
+        this.#resume(input.conn, "auth", input.now, (s, w) =>
+          this.#authenticated(s, w, input.result),
+        );
+        break;
+      case "queueLoaded":
+        this.#resume(input.conn, "queue", input.now, (s, w) => this.#admit(s, w, input.messages));
+        break;
+      case "held":
+        this.#resume(input.conn, "hold", input.now, (s, w) => this.#held(s, w, input.result));
+        break;
+      case "userLooked":
+        this.#resume(input.conn, "lookup", input.now, (s, w) =>
+          input.known
+            ? this.#choosePartner(s, w.re, w.target)
+            : this.#error(s, w.re, "no_such_user", noSuchUser(w.target.name)),
+        );
+        break;
+      case "announce":
+        this.#fanout(this.#onlineConns(null), {
+          type: "announce",
+          text: input.text,
+          ts: isoTime(input.now),
+        });
+        break;
+      case "kick": {
+        const s = this.#users.get(nameKey(input.name.normalize("NFC")));
+        if (s) this.#kickOut(s, "kicked", true);
+        break;
+      }
+      case "shutdown":
+        this.#shuttingDown = true;
+        for (const s of [...this.#sessions.values()]) this.#kickOut(s, "shutdown", false);
+        break;
+    }
+    return this.#out;
+  }
+
+  /** Whether the connection has logged in (its text lines are chat, not logins). */
+  isLoggedIn(conn: ConnId): boolean {
+    const phase = this.#sessions.get(conn)?.phase;
+    return phase === "online" || phase === "admitting";
+  }
+
+  /** Whether a user of this name is online (or logging in) here. */
+  isOnline(name: string): boolean {
+    return this.#users.has(nameKey(name.normalize("NFC")));
+  }
+
+  /** How many users are logged in. */
+  get userCount(): number {
+    return this.#users.size;
+  }
+
+  /** The chat state of one connection, for operators. */
+  view(conn: ConnId): SessionView | null {
+    const s = this.#sessions.get(conn);
+    if (!s) return null;
+    return {
+      name: s.phase === "online" || s.phase === "admitting" ? s.name : null,
+      rooms: [...s.rooms.values()].map((r) => r.name),
+    };
+  }
+
+  // --- commands ---
+
+  #command(s: Session, pending: Pending, now: number): void {
+    if (s.waiting) {
+      if (s.backlog.length >= this.#options.maxBacklog) {
+        this.#kickOut(s, "flood", true);
+      } else {
+        s.backlog.push(pending);
+      }
+      return;
+    }
+    const { re } = pending;
+    if ("error" in pending) return this.#error(s, re, pending.error.code, pending.error.message);
+    const { command } = pending;
+    const loggedIn = s.phase === "online";
+    switch (command.type) {
+      case "ping":
+        return this.#send(s.conn, { type: "pong", re });
+      case "help":
+        return this.#send(s.conn, { type: "help", re });
+      case "quit":
+        this.#send(s.conn, { type: "bye", re, reason: "quit" });
+        this.#close(s, true);
+        return;
+      case "login":
+        if (loggedIn) {
+          return this.#error(s, re, "already_logged_in", `you are logged in as ${s.name}`);
+        }
+        return this.#login(s, command, re);
+    }
+    if (!loggedIn) {
+      return this.#error(s, re, "not_logged_in", "log in first: /login <name>");
+    }
+    switch (command.type) {
+      case "to":
+        return this.#to(s, command.name, re);
+      case "say":
+        if (!s.partner) {
+          return this.#error(s, re, "no_target", "choose who to talk to first: /to <name>");
+        }
+        return this.#message(s, s.partner.name, command.text, re, now);
+      case "msg":
+        return this.#message(s, command.to, command.text, re, now);
+      case "join":
+        return this.#join(s, command.room, re);
+      case "leave":
+        return this.#leave(s, command.room, re);
+      case "who":
+        return this.#who(s, command.room, re);
+      case "rooms":
+        return this.#send(s.conn, {
+          type: "rooms",
+          re,
+          rooms: [...this.#rooms.values()]
+            .map((r) => ({ room: r.name, members: r.members.size }))
+            .sort((a, b) => compareNames(a.room, b.room)),
+        });
+    }
+  }
+
+  #login(s: Session, command: { name: string; password?: string; token?: string }, re: Re) {
+    if (this.#shuttingDown) {
+      return this.#error(s, re, "shutting_down", "the server is shutting down");
+    }
+    const checked = checkName(command.name);
+    if (isError(checked)) return this.#error(s, re, checked.code, checked.message);
+    const holder = this.#users.get(checked.key);
+    if (holder && command.password === undefined && command.token === undefined) {
+      return this.#error(s, re, "name_taken", nameTaken(checked.name));
+    }
+    s.phase = "authenticating";
+    s.waiting = { kind: "auth", re, name: checked.name, key: checked.key };
+    this.#out.push({
+      type: "authenticate",
+      conn: s.conn,
+      name: checked.name,
+      key: checked.key,
+      ...(command.password !== undefined && { password: command.password }),
+      ...(command.token !== undefined && { token: command.token }),
+      mayRegister: holder === undefined,
+    });
+  }
+
+  #authenticated(s: Session, w: Waiting<"auth">, result: AuthResult): void {
+    if (result === "auth_failed") {
+      s.phase = "anonymous";
+      return this.#error(s, w.re, "auth_failed", "wrong password or token");
+    }
+    const holder = this.#users.get(w.key);
+    let takeover = false;
+    if (holder) {
+      if (result !== "verified") {
+        s.phase = "anonymous";
+        return this.#error(s, w.re, "name_taken", nameTaken(w.name));
+      }
+      // The rightful owner came back: the old connection makes way, silently for others.
+      this.#kickOut(holder, "replaced", false);
+      takeover = true;
+    }
+    s.name = w.name;
+    s.key = w.key;
+    s.phase = "admitting";
+    this.#users.set(w.key, s);
+    s.waiting = { kind: "queue", re: w.re, takeover };
+    this.#out.push(
+      { type: "remember", key: w.key, name: w.name },
+      { type: "loadQueue", conn: s.conn, key: w.key },
+    );
+  }
+
+  #admit(s: Session, w: Waiting<"queue">, held: ChatMessage[]): void {
+    s.phase = "online";
+    const users: string[] = [];
+    for (const u of this.#users.values()) if (u !== s && u.phase === "online") users.push(u.name);
+    this.#send(s.conn, {
+      type: "welcome",
+      re: w.re,
+      name: s.name,
+      users: users.sort(compareNames),
+      queued: held.length,
+    });
+    const fromQueue = new Set<string>();
+    for (const m of held) {
+      fromQueue.add(m.id);
+      this.#receive(s, { ...m, queued: true });
+    }
+    if (held.length > 0) {
+      this.#out.push({ type: "dropQueued", key: s.key, ids: [...fromQueue] });
+    }
+    // Messages that arrived while the queue was loading, in arrival order.
+    const late: string[] = [];
+    for (const m of s.deferred) {
+      if (fromQueue.has(m.id)) continue;
+      this.#receive(s, m);
+      if (m.queued) late.push(m.id);
+    }
+    s.deferred = [];
+    if (late.length > 0) this.#out.push({ type: "dropQueued", key: s.key, ids: late });
+    s.fromQueue = fromQueue;
+    if (!w.takeover) this.#presence(s, "online");
+  }
+
+  #to(s: Session, raw: string, re: Re): void {
+    const target = this.#target(s, raw, re);
+    if (!target) return;
+    if (target.kind !== "user" || this.#users.has(target.key)) {
+      return this.#choosePartner(s, re, target);
+    }
+    s.waiting = { kind: "lookup", re, target };
+    this.#out.push({ type: "lookupUser", conn: s.conn, key: target.key });
+  }
+
+  #choosePartner(s: Session, re: Re, target: Target): void {
+    s.partner = target;
+    this.#send(s.conn, { type: "ok", re });
+  }
+
+  /** Resolves a destination, answering the command with an error when it is not one. */
+  #target(s: Session, raw: string, re: Re): Target | null {
+    if (raw === "*") return { kind: "all", name: "*", key: "*" };
+    if (raw.startsWith("#")) {
+      const room = checkRoom(raw);
+      if (isError(room)) return this.#refuse(s, re, room);
+      const existing = this.#rooms.get(room.key);
+      if (!existing) {
+        return this.#refuse(s, re, {
+          code: "no_such_room",
+          message: `there is no room ${room.name}`,
+        });
+      }
+      if (!s.rooms.has(room.key)) {
+        return this.#refuse(s, re, { code: "not_in_room", message: `join ${room.name} first` });
+      }
+      return { kind: "room", name: existing.name, key: room.key };
+    }
+    const user = checkName(raw);
+    if (isError(user)) return this.#refuse(s, re, user);
+    return { kind: "user", ...user };
+  }
+
+  #message(s: Session, to: string, text: string, re: Re, now: number): void {
+    const target = this.#target(s, to, re);
+    if (!target) return;
+    const bad = checkText(text);
+    if (bad) return this.#error(s, re, bad.code, bad.message);
+    const recipient = target.kind === "user" ? this.#users.get(target.key) : undefined;
+    const message: ChatMessage = {
+      type: "message",
+      id: this.#ids.next(now),
+      from: s.name,
+      to: recipient ? recipient.name : target.name,
+      text,
+      ts: isoTime(now),
+    };
+    if (target.kind === "all") {
+      this.#fanout(this.#onlineConns(s), message);
+    } else if (target.kind === "room") {
+      const room = this.#rooms.get(target.key) as Room;
+      this.#fanout(this.#memberConns(room, s), message);
+    } else if (recipient) {
+      this.#receive(recipient, message);
+    } else {
+      s.waiting = { kind: "hold", re, key: target.key, message };
+      this.#out.push({ type: "hold", conn: s.conn, key: target.key, message });
+      return;
+    }
+    this.#send(s.conn, { type: "ok", re, id: message.id });
+  }
+
+  #held(s: Session, w: Waiting<"hold">, result: HoldResult): void {
+    const { message } = w;
+    if (result === "no_such_user") {
+      return this.#error(s, w.re, "no_such_user", noSuchUser(message.to));
+    }
+    if (result === "queue_full") {
+      return this.#error(s, w.re, "queue_full", `${message.to} has too many messages waiting`);
+    }
+    this.#send(s.conn, { type: "ok", re: w.re, id: message.id, queued: true, to: message.to });
+    // The recipient may have logged in while the message was being stored.
+    const recipient = this.#users.get(w.key);
+    if (!recipient) return;
+    const queued: ChatMessage = { ...message, queued: true };
+    if (recipient.phase === "admitting") {
+      recipient.deferred.push(queued);
+    } else if (!recipient.fromQueue?.has(message.id)) {
+      this.#receive(recipient, queued);
+      this.#out.push({ type: "dropQueued", key: w.key, ids: [message.id] });
+    }
+  }
+
+  /** Hands a private message to its recipient, who will answer its sender by default. */
+  #receive(recipient: Session, message: ChatMessage): void {
+    if (recipient.phase === "admitting") {
+      recipient.deferred.push(message);
+      return;
+    }
+    this.#send(recipient.conn, message);
+    const from = checkName(message.from);
+    if (!isError(from)) recipient.partner = { kind: "user", ...from };
+  }
+
+  #join(s: Session, raw: string, re: Re): void {
+    const checked = checkRoom(raw);
+    if (isError(checked)) return this.#error(s, re, checked.code, checked.message);
+    let room = this.#rooms.get(checked.key);
+    if (!room) {
+      room = { name: checked.name, key: checked.key, members: new Map() };
+      this.#rooms.set(checked.key, room);
+    }
+    if (!room.members.has(s.key)) {
+      this.#fanout(this.#memberConns(room, s), { type: "joined", room: room.name, name: s.name });
+      room.members.set(s.key, s);
+      s.rooms.set(room.key, room);
+    }
+    this.#send(s.conn, {
+      type: "ok",
+      re,
+      room: room.name,
+      users: [...room.members.values()].map((m) => m.name).sort(compareNames),
+    });
+  }
+
+  #leave(s: Session, raw: string, re: Re): void {
+    const checked = checkRoom(raw);
+    if (isError(checked)) return this.#error(s, re, checked.code, checked.message);
+    const room = this.#rooms.get(checked.key);
+    if (!room) return this.#error(s, re, "no_such_room", `there is no room ${checked.name}`);
+    if (!s.rooms.has(room.key)) {
+      return this.#error(s, re, "not_in_room", `you are not in ${room.name}`);
+    }
+    this.#leaveRoom(s, room);
+    this.#send(s.conn, { type: "ok", re, room: room.name });
+  }
+
+  #leaveRoom(s: Session, room: Room): void {
+    room.members.delete(s.key);
+    s.rooms.delete(room.key);
+    if (room.members.size === 0) {
+      this.#rooms.delete(room.key);
+    } else {
+      this.#fanout(this.#memberConns(room, null), { type: "left", room: room.name, name: s.name });
+    }
+  }
+
+  #who(s: Session, raw: string | undefined, re: Re): void {
+    if (raw === undefined) {
+      const users: string[] = [];
+      for (const u of this.#users.values()) if (u.phase === "online") users.push(u.name);
+      return this.#send(s.conn, { type: "who", re, users: users.sort(compareNames) });
+    }
+    const checked = checkRoom(raw);
+    if (isError(checked)) return this.#error(s, re, checked.code, checked.message);
+    const room = this.#rooms.get(checked.key);
+    if (!room) return this.#error(s, re, "no_such_room", `there is no room ${checked.name}`);
+    const users = [...room.members.values()].map((m) => m.name).sort(compareNames);
+    this.#send(s.conn, { type: "who", re, room: room.name, users });
+  }
+
+  // --- sessions ---
+
+  /** Runs a waiting session's continuation, then the commands that queued behind it. */
+  #resume<K extends Waiting["kind"]>(
+    conn: ConnId,
+    kind: K,
+    now: number,
+    then: (s: Session, w: Waiting<K>) => void,
+  ): void {
+    const s = this.#sessions.get(conn);
+    if (!s || s.waiting?.kind !== kind) return;
+    const w = s.waiting as Waiting<K>;
+    s.waiting = null;
+    then(s, w);
+    while (!s.waiting && s.backlog.length > 0 && this.#sessions.has(conn)) {
+      this.#command(s, s.backlog.shift() as Pending, now);
+    }
+  }
+
+  /** Says goodbye to a session and closes it. */
+  #kickOut(s: Session, reason: Exclude<ByeReason, "quit">, presence: boolean) {
+    this.#send(s.conn, { type: "bye", reason });
+    this.#close(s, presence);
+  }
+
+  #close(s: Session, presence: boolean): void {
+    this.#out.push({ type: "close", conn: s.conn });
+    this.#detach(s, presence);
+  }
+
+  /** Forgets a session: its name, its rooms, and (if asked) tells the others. */
+  #detach(s: Session, presence: boolean): void {
+    this.#sessions.delete(s.conn);
+    const wasOnline = s.phase === "online";
+    s.phase = "closed";
+    s.waiting = null;
+    s.backlog = [];
+    if (s.key && this.#users.get(s.key) === s) this.#users.delete(s.key);
+    for (const room of [...s.rooms.values()]) this.#leaveRoom(s, room);
+    if (presence && wasOnline) this.#presence(s, "offline");
+  }
+
+  #presence(s: Session, status: "online" | "offline"): void {
+    if (this.#options.presence === "off") return;
+    this.#fanout(this.#onlineConns(s), { type: "presence", name: s.name, status });
+  }
+
+  #onlineConns(except: Session | null): ConnId[] {
+    const conns: ConnId[] = [];
+    for (const u of this.#users.values()) {
+      if (u !== except && u.phase === "online") conns.push(u.conn);
+    }
+    return conns;
+  }
+
+  #memberConns(room: Room, except: Session | null): ConnId[] {
+    const conns: ConnId[] = [];
+    for (const m of room.members.values()) if (m !== except) conns.push(m.conn);
+    return conns;
+  }
+
+  #send(conn: ConnId, msg: ServerMessage): void {
+    this.#out.push({ type: "send", conn, msg });
+  }
+
+  #fanout(conns: ConnId[], msg: ServerMessage): void {
+    if (conns.length === 1) this.#out.push({ type: "send", conn: conns[0] as ConnId, msg });
+    else if (conns.length > 1) this.#out.push({ type: "fanout", conns, msg });
+  }
+
+  #error(s: Session, re: Re, code: ErrorCode, message: string): void {
+    this.#send(s.conn, { type: "error", re, code, message });
+  }
+
+  /** Answers with an error; returns null, for lookups that found nothing to go on. */
+  #refuse(s: Session, re: Re, error: RelayError): null {
+    this.#error(s, re, error.code, error.message);
+    return null;
+  }
+}
+
+type Waiting<K extends string = string> = Extract<Session["waiting"] & {}, { kind: K }>;
+
+function isoTime(now: number): string {
+  return new Date(now).toISOString();
+}
+
+function compareNames(a: string, b: string): number {
+  const ka = nameKey(a);
+  const kb = nameKey(b);
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
+
+function nameTaken(name: string): string {
+  return `${name} is already online; pick another name`;
+}
+
+function noSuchUser(name: string): string {
+  return `nobody called ${name} has logged in here`;
+}

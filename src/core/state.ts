@@ -1,0 +1,67 @@
+import type { ChatMessage, Command, ConnId, Re, RelayError } from "./types.ts";
+
+/** Where a message goes: a user, a room, or everyone. */
+export interface Target {
+  kind: "user" | "room" | "all";
+  /** As shown (NFC, as first written). */
+  name: string;
+  key: string;
+}
+
+/** A room: it exists while it has members. */
+export interface Room {
+  name: string;
+  key: string;
+  members: Map<string, Session>;
+}
+
+/**
+ * What a session waits for from its host. While it waits, its later commands queue in
+ * `backlog`, so that every command is answered in order.
+ */
+export type Waiting =
+  | { kind: "auth"; re: Re; name: string; key: string }
+  | { kind: "queue"; re: Re; takeover: boolean }
+  | { kind: "hold"; re: Re; key: string; message: ChatMessage }
+  | { kind: "lookup"; re: Re; target: Target };
+
+/** A command, or a refused frame, waiting for its turn to be answered. */
+export type Pending = { re: Re; command: Command } | { re: Re; error: RelayError };
+
+/** One connection's chat state. */
+export interface Session {
+  conn: ConnId;
+  /**
+   * anonymous → authenticating → admitting (name claimed, held messages loading) → online;
+   * closed once gone.
+   */
+  phase: "anonymous" | "authenticating" | "admitting" | "online" | "closed";
+  /** The name as shown, and its key; empty until the name is claimed. */
+  name: string;
+  key: string;
+  /** Where a plain line goes (PROTOCOL.md §6, the reply rule). */
+  partner: Target | null;
+  rooms: Map<string, Room>;
+  waiting: Waiting | null;
+  backlog: Pending[];
+  /** Private messages that arrived while the session was being admitted. */
+  deferred: ChatMessage[];
+  /** Ids of the held messages handed over at login, so none is handed over twice. */
+  fromQueue: Set<string> | null;
+}
+
+/** A fresh, anonymous session. */
+export function newSession(conn: ConnId): Session {
+  return {
+    conn,
+    phase: "anonymous",
+    name: "",
+    key: "",
+    partner: null,
+    rooms: new Map(),
+    waiting: null,
+    backlog: [],
+    deferred: [],
+    fromQueue: null,
+  };
+}

@@ -1,0 +1,161 @@
+/** Identifies one client connection; chosen by the host, opaque to the core. */
+export type ConnId = number;
+
+/** How a connection reached the relay. */
+export type Transport = "tcp" | "ws";
+
+/** The `re` of a reply: the command's `id`, or null. */
+export type Re = string | null;
+
+/** Every error code of PROTOCOL.md §9. */
+export type ErrorCode =
+  | "bad_json"
+  | "bad_command"
+  | "bad_frame"
+  | "bad_utf8"
+  | "too_long"
+  | "unknown_command"
+  | "not_logged_in"
+  | "already_logged_in"
+  | "bad_name"
+  | "bad_text"
+  | "name_taken"
+  | "auth_failed"
+  | "no_such_user"
+  | "no_such_room"
+  | "not_in_room"
+  | "no_target"
+  | "queue_full"
+  | "rate_limited"
+  | "server_full"
+  | "shutting_down";
+
+/** An error as a value: a stable code and a sentence for people. */
+export interface RelayError {
+  code: ErrorCode;
+  message: string;
+}
+
+/** Why a connection is being closed (the `reason` of `bye`). */
+export type ByeReason =
+  | "quit"
+  | "kicked"
+  | "shutdown"
+  | "login_timeout"
+  | "slow_consumer"
+  | "flood"
+  | "replaced";
+
+/** A client command, decoded from either encoding (PROTOCOL.md §4). */
+export type Command =
+  | { type: "login"; name: string; password?: string; token?: string }
+  | { type: "to"; name: string }
+  | { type: "say"; text: string }
+  | { type: "msg"; to: string; text: string }
+  | { type: "join"; room: string }
+  | { type: "leave"; room: string }
+  | { type: "who"; room?: string }
+  | { type: "rooms" }
+  | { type: "ping" }
+  | { type: "quit"; reason?: string }
+  | { type: "help" };
+
+/** A chat message as it travels to its recipients and rests in the offline queue. */
+export interface ChatMessage {
+  type: "message";
+  id: string;
+  from: string;
+  to: string;
+  text: string;
+  ts: string;
+  queued?: true;
+}
+
+/** Replies: exactly one per command (PROTOCOL.md §5). */
+export type Reply =
+  | { type: "welcome"; re: Re; name: string; users: string[]; queued: number }
+  | {
+      type: "ok";
+      re: Re;
+      id?: string;
+      queued?: true;
+      users?: string[];
+      /** The room joined or left; lets the text codec say which. */
+      room?: string;
+      /** The recipient of a held message; lets the text codec say who. */
+      to?: string;
+    }
+  | { type: "who"; re: Re; room?: string; users: string[] }
+  | { type: "rooms"; re: Re; rooms: { room: string; members: number }[] }
+  | { type: "pong"; re: Re }
+  | { type: "help"; re: Re }
+  | { type: "bye"; re: Re; reason: "quit" }
+  | { type: "error"; re: Re; code: ErrorCode; message: string };
+
+/** Events: whatever happens, unasked (no `re`). */
+export type Event =
+  | ChatMessage
+  | { type: "presence"; name: string; status: "online" | "offline" }
+  | { type: "joined"; room: string; name: string }
+  | { type: "left"; room: string; name: string }
+  | { type: "announce"; text: string; ts: string }
+  | { type: "bye"; reason: ByeReason };
+
+/** Anything the server sends to a client. */
+export type ServerMessage = Reply | Event;
+
+/** What the host learnt when it checked a login's credentials. */
+export type AuthResult =
+  /** Allowed; no password or token proved the name (open name, or just registered). */
+  | "ok"
+  /** Allowed; an existing password or a valid token proved the name (may take it over). */
+  | "verified"
+  | "auth_failed";
+
+/** What the store said when asked to hold a message. */
+export type HoldResult = "held" | "no_such_user" | "queue_full";
+
+/** Inputs to the core: everything that can happen to it. */
+export type Input =
+  | { type: "open"; conn: ConnId }
+  | { type: "command"; conn: ConnId; command: Command; re: Re; now: number }
+  /** A frame the host could not decode: answered with `error`, in turn with the others. */
+  | { type: "refuse"; conn: ConnId; error: RelayError; re: Re }
+  /** The host closes a connection for misbehaving (flood, slow reader, login timeout). */
+  | { type: "evict"; conn: ConnId; reason: "flood" | "login_timeout" | "slow_consumer" }
+  | { type: "close"; conn: ConnId; now: number }
+  | { type: "authenticated"; conn: ConnId; result: AuthResult; now: number }
+  | { type: "queueLoaded"; conn: ConnId; messages: ChatMessage[]; now: number }
+  | { type: "held"; conn: ConnId; result: HoldResult; now: number }
+  | { type: "userLooked"; conn: ConnId; known: boolean; now: number }
+  | { type: "announce"; text: string; now: number }
+  | { type: "kick"; name: string; now: number }
+  | { type: "shutdown"; now: number };
+
+/** Effects: what the core asks its host to do, in order. */
+export type Effect =
+  | { type: "send"; conn: ConnId; msg: ServerMessage }
+  /** One message to many connections: encode it once. */
+  | { type: "fanout"; conns: ConnId[]; msg: ServerMessage }
+  | { type: "close"; conn: ConnId }
+  /** Check a login's credentials; answer with an `authenticated` input. */
+  | {
+      type: "authenticate";
+      conn: ConnId;
+      name: string;
+      key: string;
+      password?: string;
+      token?: string;
+      /** Whether a password for an unregistered name may be registered now. */
+      mayRegister: boolean;
+    }
+  /** Load the user's held messages; answer with `queueLoaded`. */
+  | { type: "loadQueue"; conn: ConnId; key: string }
+  /** Hold a message for an offline user; answer with `held`. */
+  | { type: "hold"; conn: ConnId; key: string; message: ChatMessage }
+  /** Ask whether a name ever logged in; answer with `userLooked`. */
+  | { type: "lookupUser"; conn: ConnId; key: string }
+  /** Remember that a name logged in (so messages to it may be held). */
+  | { type: "remember"; key: string; name: string }
+  /** Forget held messages: they were handed to the recipient's connection. */
+  | { type: "dropQueued"; key: string; ids: string[] };

@@ -1,0 +1,111 @@
+import * as v from "valibot";
+
+/** Everything a relay server is told at start (DESIGN.md, Configuration). */
+export interface RelayConfig {
+  host: string;
+  /** null: no TCP listener. 0: any free port. */
+  tcpPort: number | null;
+  httpPort: number;
+  /** `memory`, a Deno KV file path, or `redis://host:port`. */
+  store: string;
+  bus: string;
+  adminToken: string | null;
+  auth: "open" | "token";
+  jwtSecret: string | null;
+  presence: "all" | "off";
+  /** Commands per second per connection; 0: no limit. */
+  rateLimit: number;
+  maxFrameBytes: number;
+  maxQueued: number;
+  maxOutboxBytes: number;
+  maxConnections: number;
+  loginTimeoutMs: number;
+}
+
+const Port = v.pipe(
+  v.string(),
+  v.regex(/^\d{1,5}$/, "a port number"),
+  v.transform(Number),
+  v.maxValue(65535),
+);
+const Count = (min: number) =>
+  v.pipe(v.string(), v.regex(/^\d+$/, "a whole number"), v.transform(Number), v.minValue(min));
+
+/** The settings, as environment variables name them; every one optional. */
+const Environment = v.object({
+  RELAY_HOST: v.optional(v.pipe(v.string(), v.nonEmpty()), "127.0.0.1"),
+  RELAY_TCP_PORT: v.optional(
+    v.union([
+      v.pipe(
+        v.literal("off"),
+        v.transform(() => null),
+      ),
+      Port,
+    ]),
+    "7070",
+  ),
+  RELAY_HTTP_PORT: v.optional(Port),
+  PORT: v.optional(Port),
+  RELAY_STORE: v.optional(v.pipe(v.string(), v.nonEmpty()), "./data/relay.kv"),
+  RELAY_BUS: v.optional(v.pipe(v.string(), v.nonEmpty()), "local"),
+  RELAY_ADMIN_TOKEN: v.optional(v.pipe(v.string(), v.minLength(8, "at least 8 characters"))),
+  RELAY_AUTH: v.optional(v.picklist(["open", "token"]), "open"),
+  RELAY_JWT_SECRET: v.optional(v.pipe(v.string(), v.nonEmpty())),
+  RELAY_PRESENCE: v.optional(v.picklist(["all", "off"]), "all"),
+  RELAY_RATE_LIMIT: v.optional(Count(0), "20"),
+  RELAY_MAX_FRAME_BYTES: v.optional(Count(64), "8192"),
+  RELAY_MAX_QUEUED: v.optional(Count(1), "1000"),
+  RELAY_MAX_OUTBOX_BYTES: v.optional(Count(16384), "1048576"),
+  RELAY_MAX_CONNECTIONS: v.optional(Count(1), "10000"),
+  RELAY_LOGIN_TIMEOUT: v.optional(Count(1), "60"),
+});
+
+/** The configuration, or the sentences that say what is wrong with it. */
+export type ConfigResult = { ok: true; config: RelayConfig } | { ok: false; errors: string[] };
+
+/**
+ * Reads the configuration from environment variables (flags already merged in by the
+ * caller, who wins over the environment). Unset variables take the defaults of DESIGN.md.
+ *
+ * @example
+ * const result = parseConfig({ RELAY_TCP_PORT: "0", RELAY_STORE: "memory" });
+ * if (result.ok) result.config.tcpPort; // 0
+ */
+export function parseConfig(env: Record<string, string | undefined>): ConfigResult {
+  const relevant: Record<string, string> = {};
+  for (const key of Object.keys(Environment.entries)) {
+    const value = env[key];
+    if (value !== undefined && value !== "") relevant[key] = value;
+  }
+  const parsed = v.safeParse(Environment, relevant);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      errors: parsed.issues.map((i) => `${v.getDotPath(i)}: ${i.message}`),
+    };
+  }
+  const e = parsed.output;
+  if (e.RELAY_AUTH === "token" && !e.RELAY_JWT_SECRET) {
+    return { ok: false, errors: ["RELAY_AUTH=token needs RELAY_JWT_SECRET"] };
+  }
+  return {
+    ok: true,
+    config: {
+      host: e.RELAY_HOST,
+      tcpPort: e.RELAY_TCP_PORT,
+      httpPort: e.RELAY_HTTP_PORT ?? e.PORT ?? 8080,
+      store: e.RELAY_STORE,
+      bus: e.RELAY_BUS,
+      adminToken: e.RELAY_ADMIN_TOKEN ?? null,
+      auth: e.RELAY_AUTH,
+      jwtSecret: e.RELAY_JWT_SECRET ?? null,
+      presence: e.RELAY_PRESENCE,
+      rateLimit: e.RELAY_RATE_LIMIT,
+      maxFrameBytes: e.RELAY_MAX_FRAME_BYTES,
+      maxQueued: e.RELAY_MAX_QUEUED,
+      maxOutboxBytes: e.RELAY_MAX_OUTBOX_BYTES,
+      maxConnections: e.RELAY_MAX_CONNECTIONS,
+      loginTimeoutMs: e.RELAY_LOGIN_TIMEOUT * 1000,
+    },
+  };
+}

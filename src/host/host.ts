@@ -1,0 +1,452 @@
+import {
+  type ConnId,
+  type Effect,
+  type ErrorCode,
+  type Input,
+  Relay,
+  type ServerMessage,
+  type Transport,
+} from "../core/mod.ts";
+import {
+  type Decoded,
+  decodeJson,
+  decodeText,
+  decodeUtf8,
+  encodeJson,
+  encodeText,
+  LineFramer,
+  type RawFrame,
+  utf8Length,
+} from "../protocol/mod.ts";
+import { type AuthMode, authenticate } from "./auth.ts";
+import type { RelayConfig } from "./config.ts";
+import { Counters } from "./counters.ts";
+import { CommandLimit } from "./rate.ts";
+import type { Store } from "./store/store.ts";
+
+/**
+ * One client connection as an adapter sees it: somewhere to write text, and a way to
+ * close. `framing` says whether a frame is a line of a byte stream (TCP) or one message
+ * (WebSocket).
+ */
+export interface Link {
+  readonly transport: Transport;
+  readonly remote: string;
+  readonly framing: "line" | "message";
+  /** Queues text for the peer: a run of lines, or one message. */
+  write(data: string): void;
+  /** Bytes queued for the peer and not yet taken by it. */
+  unsent(): number;
+  /** Sends what is queued, then closes. */
+  close(): void;
+}
+
+/** The part of the configuration the host uses. */
+export type HostConfig = Pick<
+  RelayConfig,
+  | "presence"
+  | "rateLimit"
+  | "maxFrameBytes"
+  | "maxQueued"
+  | "maxOutboxBytes"
+  | "maxConnections"
+  | "loginTimeoutMs"
+>;
+
+/** What an operator sees of one connection. */
+export interface SessionInfo {
+  name: string | null;
+  transport: Transport;
+  remote: string;
+  connectedAt: string;
+  rooms: string[];
+  unsentBytes: number;
+}
+
+/** The host's collaborators. */
+export interface HostDeps {
+  store: Store;
+  auth: AuthMode;
+  /** Milliseconds since the epoch; `Date.now` unless a test sets the time. */
+  clock?: () => number;
+  /** Where the host reports what it cannot answer to a client (store failures). */
+  log?: (line: string) => void;
+}
+
+/**
+ * The imperative shell around the relay core, shared by every adapter: it decodes frames,
+ * limits rates and time to log in, runs the core's effects (bounded outboxes, the store,
+ * password checks) and feeds their results back.
+ */
+export class Host {
+  readonly relay: Relay;
+  readonly counters = new Counters();
+  readonly #config: HostConfig;
+  readonly #store: Store;
+  readonly #auth: AuthMode;
+  readonly #clock: () => number;
+  readonly #log: (line: string) => void;
+  readonly #conns = new Map<ConnId, Connection>();
+  #dirty: Connection[] = [];
+  #nextConn = 1;
+  #stopping = false;
+
+  constructor(config: HostConfig, deps: HostDeps) {
+    this.#config = config;
+    this.#store = deps.store;
+    this.#auth = deps.auth;
+    this.#clock = deps.clock ?? Date.now;
+    this.#log = deps.log ?? ((line) => console.error(line));
+    this.relay = new Relay({ presence: config.presence });
+  }
+
+  /**
+   * Takes a new connection. Returns null, after telling the peer why and closing the link,
+   * when the server is full or stopping.
+   */
+  connect(link: Link): Connection | null {
+    const refusal: [ErrorCode, string] | null = this.#stopping
+      ? ["shutting_down", "the server is shutting down"]
+      : this.#conns.size >= this.#config.maxConnections
+        ? ["server_full", "the server is full; try again later"]
+        : null;
+    if (refusal) {
+      this.counters.error(refusal[0]);
+      link.write(`! ${refusal[0]}: ${refusal[1]}${link.framing === "line" ? "\n" : ""}`);
+      link.close();
+      return null;
+    }
+    const conn = new Connection(this, this.#nextConn++, link, this.#config, this.#clock());
+    this.#conns.set(conn.id, conn);
+    this.counters.opened(link.transport);
+    this.relay.handle({ type: "open", conn: conn.id });
+    conn.timer = setTimeout(() => {
+      if (!this.relay.isLoggedIn(conn.id))
+        this.input({ type: "evict", conn: conn.id, reason: "login_timeout" });
+    }, this.#config.loginTimeoutMs);
+    return conn;
+  }
+
+  /** Sends an operator announcement to everyone online. */
+  announce(text: string): void {
+    this.input({ type: "announce", text, now: this.#clock() });
+  }
+
+  /** Disconnects a user with `bye kicked`; false when nobody of that name is online. */
+  kick(name: string): boolean {
+    if (!this.relay.isOnline(name)) return false;
+    this.input({ type: "kick", name, now: this.#clock() });
+    return true;
+  }
+
+  /** Says `bye shutdown` to everyone, refuses new connections, and closes the store. */
+  async shutdown(): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    this.input({ type: "shutdown", now: this.#clock() });
+    await this.#store.close();
+  }
+
+  /** Every connection, for operators. */
+  sessions(): SessionInfo[] {
+    return [...this.#conns.values()].map((c) => {
+      const view = this.relay.view(c.id);
+      return {
+        name: view?.name ?? null,
+        transport: c.link.transport,
+        remote: c.link.remote,
+        connectedAt: new Date(c.connectedAt).toISOString(),
+        rooms: view?.rooms ?? [],
+        unsentBytes: c.link.unsent() + c.out.length,
+      };
+    });
+  }
+
+  /** How many messages wait in the store, for metrics. */
+  heldCount(): Promise<number> {
+    return this.#store.heldCount();
+  }
+
+  /** Feeds the core one input, runs its effects, and flushes the outboxes. */
+  input(input: Input): void {
+    this.#run(this.relay.handle(input));
+    this.flush();
+  }
+
+  /** The time now, for connections. */
+  now(): number {
+    return this.#clock();
+  }
+
+  /** A decoded frame from a connection, handed to the core (no flush: see `flush`). */
+  frame(conn: Connection, decoded: Decoded): void {
+    const input: Input = decoded.ok
+      ? {
+          type: "command",
+          conn: conn.id,
+          command: decoded.command,
+          re: decoded.re,
+          now: this.#clock(),
+        }
+      : { type: "refuse", conn: conn.id, error: decoded.error, re: decoded.re };
+    this.#run(this.relay.handle(input));
+  }
+
+  /** A connection's link went away. */
+  gone(conn: Connection): void {
+    if (!this.#conns.delete(conn.id)) return;
+    clearTimeout(conn.timer);
+    this.counters.closed(conn.link.transport);
+    this.input({ type: "close", conn: conn.id, now: this.#clock() });
+  }
+
+  /** Writes out everything queued for connections since the last flush. */
+  flush(): void {
+    while (this.#dirty.length > 0) {
+      const dirty = this.#dirty;
+      this.#dirty = [];
+      for (const conn of dirty) {
+        conn.queued = false;
+        if (conn.out.length === 0 || conn.closing) continue;
+        if (conn.link.unsent() + conn.out.length > this.#config.maxOutboxBytes) {
+          this.#overflow(conn);
+        } else {
+          conn.link.write(conn.out);
+          conn.out = "";
+        }
+      }
+    }
+  }
+
+  /** A reader too slow for what it is sent: drop what waits, say why if it fits, close. */
+  #overflow(conn: Connection): void {
+    conn.out = "";
+    conn.overflowed = true;
+    this.#run(this.relay.handle({ type: "evict", conn: conn.id, reason: "slow_consumer" }));
+  }
+
+  #run(effects: Effect[]): void {
+    for (const effect of effects) {
+      switch (effect.type) {
+        case "send": {
+          const conn = this.#conns.get(effect.conn);
+          if (conn) this.#deliver(conn, effect.msg, new Encoded(effect.msg));
+          break;
+        }
+        case "fanout": {
+          const encoded = new Encoded(effect.msg);
+          for (const id of effect.conns) {
+            const conn = this.#conns.get(id);
+            if (conn) this.#deliver(conn, effect.msg, encoded);
+          }
+          break;
+        }
+        case "close": {
+          const conn = this.#conns.get(effect.conn);
+          if (conn) this.#close(conn);
+          break;
+        }
+        case "authenticate":
+          this.#await(
+            authenticate(effect, this.#auth, this.#store),
+            (result) => ({ type: "authenticated", conn: effect.conn, result, now: this.#clock() }),
+            "auth_failed" as const,
+          );
+          break;
+        case "loadQueue":
+          this.#await(
+            this.#store.held(effect.key),
+            (messages) => ({
+              type: "queueLoaded",
+              conn: effect.conn,
+              messages,
+              now: this.#clock(),
+            }),
+            [],
+          );
+          break;
+        case "hold":
+          this.#await(
+            this.#store.hold(effect.key, effect.message, this.#config.maxQueued),
+            (result) => {
+              if (result === "held") this.counters.held++;
+              return { type: "held", conn: effect.conn, result, now: this.#clock() };
+            },
+            "queue_full" as const,
+          );
+          break;
+        case "lookupUser":
+          this.#await(
+            this.#store.known(effect.key),
+            (known) => ({ type: "userLooked", conn: effect.conn, known, now: this.#clock() }),
+            false,
+          );
+          break;
+        case "remember":
+          this.#store.remember(effect.key, effect.name).catch((e) => this.#failed("remember", e));
+          break;
+        case "dropQueued":
+          this.#store.drop(effect.key, effect.ids).catch((e) => this.#failed("drop", e));
+          break;
+      }
+    }
+  }
+
+  /** Runs a store or crypto call; its result (or `fallback` if it fails) goes to the core. */
+  #await<T>(work: Promise<T>, next: (result: T) => Input, fallback: T): void {
+    work
+      .catch((e: unknown) => {
+        this.#failed("store", e);
+        return fallback;
+      })
+      .then((result) => this.input(next(result)));
+  }
+
+  #failed(what: string, e: unknown): void {
+    this.#log(`relay: ${what} failed: ${e instanceof Error ? e.message : String(e)}`);
+  }
+
+  #deliver(conn: Connection, msg: ServerMessage, encoded: Encoded): void {
+    if (conn.closing) return;
+    if (msg.type === "message") this.counters.delivered++;
+    else if (msg.type === "error") this.counters.error(msg.code);
+    const data = conn.mode === "json" ? encoded.json() : encoded.text();
+    if (data === null) return;
+    if (conn.link.framing === "message") {
+      conn.link.write(data);
+      if (conn.link.unsent() > this.#config.maxOutboxBytes) this.#overflow(conn);
+      return;
+    }
+    conn.out += `${data}\n`;
+    if (!conn.queued) {
+      conn.queued = true;
+      this.#dirty.push(conn);
+    }
+  }
+
+  #close(conn: Connection): void {
+    if (conn.closing) return;
+    // What is queued goes out first (the bye among it), unless the reader is too slow for it.
+    if (conn.out.length > 0) {
+      if (!conn.overflowed || conn.link.unsent() + conn.out.length <= this.#config.maxOutboxBytes) {
+        conn.link.write(conn.out);
+      }
+      conn.out = "";
+    }
+    conn.closing = true;
+    conn.link.close();
+  }
+}
+
+/** A server message, encoded at most once per encoding however many receive it. */
+class Encoded {
+  readonly #msg: ServerMessage;
+  #json: string | undefined;
+  #text: string | null | undefined;
+
+  constructor(msg: ServerMessage) {
+    this.#msg = msg;
+  }
+
+  json(): string {
+    if (this.#json === undefined) this.#json = encodeJson(this.#msg);
+    return this.#json;
+  }
+
+  text(): string | null {
+    if (this.#text === undefined) this.#text = encodeText(this.#msg);
+    return this.#text;
+  }
+}
+
+/** One client connection inside the host: its mode, framing, limits and outbox. */
+export class Connection {
+  readonly id: ConnId;
+  readonly link: Link;
+  readonly connectedAt: number;
+  /** Fixed by the first non-empty frame; null until then. */
+  mode: "json" | "text" | null = null;
+  /** Text waiting to be written at the next flush. */
+  out = "";
+  queued = false;
+  closing = false;
+  overflowed = false;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #host: Host;
+  readonly #framer: LineFramer;
+  readonly #limit: CommandLimit | null;
+  readonly #maxFrameBytes: number;
+
+  constructor(host: Host, id: ConnId, link: Link, config: HostConfig, now: number) {
+    this.#host = host;
+    this.id = id;
+    this.link = link;
+    this.connectedAt = now;
+    this.#maxFrameBytes = config.maxFrameBytes;
+    this.#framer = new LineFramer(config.maxFrameBytes);
+    this.#limit = config.rateLimit > 0 ? new CommandLimit(config.rateLimit, now) : null;
+  }
+
+  /** Bytes from a byte stream (TCP): cut into lines, each handled as a frame. */
+  receiveBytes(chunk: Uint8Array): void {
+    this.#framer.push(chunk, (frame) => this.#rawFrame(frame));
+    this.#host.flush();
+  }
+
+  /** One text message (WebSocket). */
+  receiveText(text: string): void {
+    if (text.length * 3 > this.#maxFrameBytes && utf8Length(text) > this.#maxFrameBytes) {
+      this.#refuse("too_long", `a frame is at most ${this.#maxFrameBytes} bytes`);
+    } else {
+      this.#text(text);
+    }
+    this.#host.flush();
+  }
+
+  /** One binary message (WebSocket): never a frame of this protocol. */
+  receiveBinary(): void {
+    this.#refuse("bad_frame", "frames are text: send UTF-8 text messages");
+    this.#host.flush();
+  }
+
+  /** The transport closed, whoever closed it. */
+  closed(): void {
+    this.#host.gone(this);
+  }
+
+  #rawFrame(frame: RawFrame): void {
+    if (this.closing) return;
+    if (frame === null) {
+      return this.#refuse("too_long", `a line is at most ${this.#maxFrameBytes} bytes`);
+    }
+    const text = decodeUtf8(frame);
+    if (text === null) return this.#refuse("bad_utf8", "the line is not valid UTF-8");
+    this.#text(text);
+  }
+
+  #text(text: string): void {
+    if (this.closing || text.trim() === "") return;
+    if (this.mode === null) this.mode = text.trimStart().startsWith("{") ? "json" : "text";
+    const decoded =
+      this.mode === "json"
+        ? decodeJson(text)
+        : decodeText(text, this.#host.relay.isLoggedIn(this.id));
+    const verdict = this.#limit?.check(this.#host.now()) ?? "pass";
+    if (verdict === "flood") {
+      this.#host.input({ type: "evict", conn: this.id, reason: "flood" });
+    } else if (verdict === "limited") {
+      this.#host.frame(this, {
+        ok: false,
+        error: { code: "rate_limited", message: "too many commands; slow down" },
+        re: decoded.re,
+      });
+    } else {
+      this.#host.frame(this, decoded);
+    }
+  }
+
+  #refuse(code: ErrorCode, message: string): void {
+    if (this.closing) return;
+    this.#host.frame(this, { ok: false, error: { code, message }, re: null });
+  }
+}

@@ -1,0 +1,69 @@
+import type { ChatMessage, HoldResult } from "../../core/mod.ts";
+import type { PasswordRecord, Store } from "./store.ts";
+
+/**
+ * A store in this process's memory: everything is lost when it stops. For tests and for
+ * `RELAY_STORE=memory`.
+ *
+ * @example
+ * const store = new MemoryStore();
+ * await store.remember("bob", "Bob");
+ * await store.known("bob"); // true
+ */
+export class MemoryStore implements Store {
+  readonly #names = new Map<string, string>();
+  readonly #accounts = new Map<string, PasswordRecord>();
+  readonly #queues = new Map<string, ChatMessage[]>();
+  #count = 0;
+
+  async account(key: string): Promise<PasswordRecord | null> {
+    return this.#accounts.get(key) ?? null;
+  }
+
+  async register(key: string, record: PasswordRecord): Promise<boolean> {
+    if (this.#accounts.has(key)) return false;
+    this.#accounts.set(key, record);
+    return true;
+  }
+
+  async remember(key: string, name: string): Promise<void> {
+    if (!this.#names.has(key)) this.#names.set(key, name);
+  }
+
+  async known(key: string): Promise<boolean> {
+    return this.#names.has(key);
+  }
+
+  async hold(key: string, message: ChatMessage, max: number): Promise<HoldResult> {
+    if (!this.#names.has(key)) return "no_such_user";
+    let queue = this.#queues.get(key);
+    if (!queue) {
+      queue = [];
+      this.#queues.set(key, queue);
+    }
+    if (queue.length >= max) return "queue_full";
+    queue.push(message);
+    this.#count++;
+    return "held";
+  }
+
+  async held(key: string): Promise<ChatMessage[]> {
+    return [...(this.#queues.get(key) ?? [])];
+  }
+
+  async drop(key: string, ids: string[]): Promise<void> {
+    const queue = this.#queues.get(key);
+    if (!queue) return;
+    const gone = new Set(ids);
+    const kept = queue.filter((m) => !gone.has(m.id));
+    this.#count -= queue.length - kept.length;
+    if (kept.length === 0) this.#queues.delete(key);
+    else this.#queues.set(key, kept);
+  }
+
+  async heldCount(): Promise<number> {
+    return this.#count;
+  }
+
+  async close(): Promise<void> {}
+}

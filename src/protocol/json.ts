@@ -1,0 +1,51 @@
+import * as v from "valibot";
+import type { ServerMessage } from "../core/mod.ts";
+import { type Decoded, refused } from "./decoded.ts";
+import { CommandId, CommandSchema } from "./schema.ts";
+
+/**
+ * Decodes one JSON-mode frame into a command. `re` is the frame's `id` whenever the frame
+ * is an object with a valid `id`, even when the rest of it is refused.
+ *
+ * @example
+ * decodeJson('{"type":"ping","id":"1"}'); // { ok: true, command: { type: "ping" }, re: "1" }
+ */
+export function decodeJson(frame: string): Decoded {
+  let value: unknown;
+  try {
+    value = JSON.parse(frame);
+  } catch {
+    return refused("bad_json", "this connection speaks JSON: send one JSON object per frame");
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return refused("bad_command", 'a command is a JSON object with a "type"');
+  }
+  const fields = value as Record<string, unknown>;
+  let re: string | null = null;
+  if ("id" in fields) {
+    const id = v.safeParse(CommandId, fields.id);
+    if (!id.success) return refused("bad_command", "field id: a string of 1 to 64 characters");
+    re = id.output;
+  }
+  const parsed = v.safeParse(CommandSchema, fields);
+  if (!parsed.success) {
+    const issue = parsed.issues[0];
+    const field = v.getDotPath(issue) ?? "type";
+    const message =
+      field === "type"
+        ? `field type: unknown command ${JSON.stringify(fields.type ?? null)}`
+        : `field ${field}: ${issue.expected ? `expected ${issue.expected}` : issue.message}`;
+    return refused("bad_command", message, re);
+  }
+  return { ok: true, command: parsed.output, re };
+}
+
+/**
+ * Encodes a reply or event as one JSON frame (without a line ending).
+ *
+ * @example
+ * encodeJson({ type: "pong", re: null }); // '{"type":"pong","re":null}'
+ */
+export function encodeJson(msg: ServerMessage): string {
+  return JSON.stringify(msg);
+}

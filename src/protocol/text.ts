@@ -1,0 +1,154 @@
+import type { Command, ServerMessage } from "../core/mod.ts";
+import { type Decoded, refused } from "./decoded.ts";
+
+const COMMAND_LINE = /^\/(\S*)(?:\s+([\s\S]*))?$/;
+const TO_PREFIX = /^to:(\S+)$/;
+
+/**
+ * Decodes one text-mode line (PROTOCOL.md §4): `/command args`, `//` for a line starting
+ * with `/`, `to:<name>`, a bare `quit`/`exit`, or a plain line, which is chat once logged
+ * in and a login with that name before.
+ *
+ * @example
+ * decodeText("/msg bob hi", true); // { ok: true, command: { type: "msg", to: "bob", text: "hi" }, re: null }
+ * decodeText("alice", false); // { ok: true, command: { type: "login", name: "alice" }, re: null }
+ */
+export function decodeText(line: string, loggedIn: boolean): Decoded {
+  if (line.startsWith("//")) return ok({ type: "say", text: line.slice(1) });
+  if (line.startsWith("/")) return decodeSlash(line);
+  const bare = line.trim();
+  const lower = bare.toLowerCase();
+  if (lower === "quit" || lower === "exit") return ok({ type: "quit" });
+  const to = TO_PREFIX.exec(bare);
+  if (to) return ok({ type: "to", name: to[1] as string });
+  return ok(loggedIn ? { type: "say", text: line } : { type: "login", name: bare });
+}
+
+function decodeSlash(line: string): Decoded {
+  const match = COMMAND_LINE.exec(line.trimEnd()) as RegExpExecArray;
+  const word = (match[1] as string).toLowerCase();
+  const rest = match[2] ?? "";
+  const args = rest === "" ? [] : rest.split(/\s+/);
+  switch (word) {
+    case "login":
+      if (args.length < 1 || args.length > 2) return usage("/login <name> [password]");
+      return ok(
+        args[1] === undefined
+          ? { type: "login", name: args[0] as string }
+          : { type: "login", name: args[0] as string, password: args[1] },
+      );
+    case "to":
+      if (args.length !== 1) return usage("/to <name or #room>");
+      return ok({ type: "to", name: args[0] as string });
+    case "msg": {
+      const space = rest.search(/\s/);
+      if (space === -1) return usage("/msg <name, #room or *> <text>");
+      return ok({ type: "msg", to: rest.slice(0, space), text: rest.slice(space).trimStart() });
+    }
+    case "all":
+      if (rest === "") return usage("/all <text>");
+      return ok({ type: "msg", to: "*", text: rest });
+    case "join":
+    case "leave":
+      if (args.length !== 1) return usage(`/${word} <#room>`);
+      return ok({ type: word, room: asRoom(args[0] as string) });
+    case "who":
+      if (args.length > 1) return usage("/who [#room]");
+      return ok(args[0] === undefined ? { type: "who" } : { type: "who", room: asRoom(args[0]) });
+    case "rooms":
+    case "ping":
+    case "help":
+      return ok({ type: word });
+    case "quit":
+      return ok(rest === "" ? { type: "quit" } : { type: "quit", reason: rest });
+    default:
+      return refused("unknown_command", `unknown command /${word}; /help lists the commands`);
+  }
+}
+
+/** At a terminal `/join general` means `#general`. */
+function asRoom(arg: string): string {
+  return arg.startsWith("#") ? arg : `#${arg}`;
+}
+
+function ok(command: Command): Decoded {
+  return { ok: true, command, re: null };
+}
+
+function usage(form: string): Decoded {
+  return refused("bad_command", `usage: ${form}`);
+}
+
+/** The `/help` text, one line per command. */
+export const HELP_LINES = [
+  "* commands:",
+  "*   /login <name> [password]   log in (a password protects the name from then on)",
+  "*   /to <name or #room>        choose who your plain lines go to",
+  "*   /msg <name|#room|*> <text> send one message",
+  "*   /all <text>                send to everyone online",
+  "*   /join <#room>              join (or create) a room",
+  "*   /leave <#room>             leave a room",
+  "*   /who [#room]               who is online, or in a room",
+  "*   /rooms                     list the rooms",
+  "*   /ping                      check the connection",
+  "*   /quit [reason]             leave (or type quit)",
+  "*   //text                     send a line that starts with /",
+  "* a private message makes its sender your partner: just type to answer",
+];
+
+/**
+ * Renders a reply or event for people at a terminal (PROTOCOL.md §5, text mode), as one
+ * or more lines without a final line ending; null for replies that carry nothing a person
+ * needs.
+ *
+ * @example
+ * encodeText({ type: "error", re: null, code: "no_target", message: "choose who to talk to" });
+ * // "! no_target: choose who to talk to"
+ */
+export function encodeText(msg: ServerMessage): string | null {
+  switch (msg.type) {
+    case "message": {
+      const when = msg.queued
+        ? `[${msg.ts.slice(0, 10)} ${msg.ts.slice(11, 19)}]`
+        : `[${msg.ts.slice(11, 19)}]`;
+      const where = msg.to === "*" ? "* " : msg.to.startsWith("#") ? `${msg.to} ` : "";
+      return `${when} ${where}${msg.from}: ${msg.text}`;
+    }
+    case "welcome": {
+      const others =
+        msg.users.length > 0 ? `online: ${msg.users.join(", ")}` : "nobody else is online";
+      const held =
+        msg.queued > 0
+          ? `; ${msg.queued} message${msg.queued === 1 ? "" : "s"} waited for you`
+          : "";
+      return `* welcome, ${msg.name}! ${others}${held}`;
+    }
+    case "ok":
+      if (msg.queued) return `* ${msg.to ?? "they"} is offline; the message is held for them`;
+      if (msg.users) return `* you joined ${msg.room}: ${msg.users.join(", ")}`;
+      if (msg.room) return `* you left ${msg.room}`;
+      return null;
+    case "who":
+      return `* ${msg.room ?? "online"}: ${msg.users.join(", ") || "nobody"}`;
+    case "rooms":
+      return msg.rooms.length === 0
+        ? "* no rooms yet; /join #name makes one"
+        : `* rooms: ${msg.rooms.map((r) => `${r.room} (${r.members})`).join(", ")}`;
+    case "pong":
+      return "* pong";
+    case "help":
+      return HELP_LINES.join("\n");
+    case "bye":
+      return `* bye: ${msg.reason}`;
+    case "error":
+      return `! ${msg.code}: ${msg.message}`;
+    case "presence":
+      return `* ${msg.name} is ${msg.status}`;
+    case "joined":
+      return `* ${msg.name} joined ${msg.room}`;
+    case "left":
+      return `* ${msg.name} left ${msg.room}`;
+    case "announce":
+      return `*** ${msg.text}`;
+  }
+}

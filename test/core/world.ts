@@ -1,0 +1,67 @@
+import {
+  type AuthResult,
+  type ChatMessage,
+  type Command,
+  type ConnId,
+  type Effect,
+  Relay,
+  type RelayOptions,
+  type ServerMessage,
+} from "../../src/core/mod.ts";
+
+/** A relay core with helpers that play the host's part, step by step, in tests. */
+export class World {
+  readonly relay: Relay;
+  now = Date.UTC(2026, 0, 2, 3, 4, 5);
+
+  constructor(options: Partial<RelayOptions> = {}) {
+    this.relay = new Relay(options);
+  }
+
+  open(conn: ConnId): void {
+    this.relay.handle({ type: "open", conn });
+  }
+
+  cmd(conn: ConnId, command: Command, re: string | null = null): Effect[] {
+    return this.relay.handle({ type: "command", conn, command, re, now: this.now });
+  }
+
+  /** Opens `conn` and logs it in as `name`, answering the host's steps with `held`. */
+  login(conn: ConnId, name: string, held: ChatMessage[] = []): Effect[] {
+    this.open(conn);
+    const asked = this.cmd(conn, { type: "login", name });
+    if (asked[0]?.type !== "authenticate")
+      throw new Error(`login not asked: ${JSON.stringify(asked)}`);
+    this.authed(conn, "ok");
+    return this.relay.handle({ type: "queueLoaded", conn, messages: held, now: this.now });
+  }
+
+  authed(conn: ConnId, result: AuthResult): Effect[] {
+    return this.relay.handle({ type: "authenticated", conn, result, now: this.now });
+  }
+}
+
+/** The messages each connection is sent by these effects, in order. */
+export function sent(effects: Effect[]): Map<ConnId, ServerMessage[]> {
+  const by = new Map<ConnId, ServerMessage[]>();
+  const add = (conn: ConnId, msg: ServerMessage) => {
+    let list = by.get(conn);
+    if (!list) by.set(conn, (list = []));
+    list.push(msg);
+  };
+  for (const e of effects) {
+    if (e.type === "send") add(e.conn, e.msg);
+    if (e.type === "fanout") for (const c of e.conns) add(c, e.msg);
+  }
+  return by;
+}
+
+/** The messages one connection is sent by these effects. */
+export function to(conn: ConnId, effects: Effect[]): ServerMessage[] {
+  return sent(effects).get(conn) ?? [];
+}
+
+/** The error codes one connection is sent. */
+export function errors(conn: ConnId, effects: Effect[]): string[] {
+  return to(conn, effects).flatMap((m) => (m.type === "error" ? [m.code] : []));
+}
