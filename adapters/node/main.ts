@@ -16,8 +16,17 @@ export interface NodeRelay {
   stop(): Promise<void>;
 }
 
+/** How `startNode` talks: `quiet` keeps the listening lines off stdout (for tests). */
+export interface StartOptions {
+  quiet?: boolean;
+}
+
 /** Starts the relay on Node with this configuration; prints one line per listener. */
-export async function startNode(config: RelayConfig): Promise<NodeRelay> {
+export async function startNode(
+  config: RelayConfig,
+  options: StartOptions = {},
+): Promise<NodeRelay> {
+  const say = options.quiet ? () => {} : (line: string) => console.log(line);
   const store = new MemoryStore();
   const auth: AuthMode =
     config.auth === "token" ? { mode: "token", secret: config.jwtSecret ?? "" } : { mode: "open" };
@@ -28,7 +37,7 @@ export async function startNode(config: RelayConfig): Promise<NodeRelay> {
     tcp = await listenTcp(host, config.host, config.tcpPort);
     const address = tcp.address();
     tcpPort = typeof address === "object" && address ? address.port : config.tcpPort;
-    console.log(`tcp listening on ${config.host}:${tcpPort}`);
+    say(`tcp listening on ${config.host}:${tcpPort}`);
   }
   return {
     host,

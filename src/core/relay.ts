@@ -91,7 +91,7 @@ export class Relay {
       }
       case "authenticated":
         this.#resume(input.conn, "auth", input.now, (s, w) =>
-          this.#authenticated(s, w, input.result),
+          this.#authenticated(s, w, input.result, input.name),
         );
         break;
       case "queueLoaded":
@@ -236,7 +236,7 @@ export class Relay {
     });
   }
 
-  #authenticated(s: Session, w: Waiting<"auth">, result: AuthResult): void {
+  #authenticated(s: Session, w: Waiting<"auth">, result: AuthResult, shown?: string): void {
     if (result === "auth_failed") {
       s.phase = "anonymous";
       return this.#error(s, w.re, "auth_failed", "wrong password or token");
@@ -252,15 +252,12 @@ export class Relay {
       this.#kickOut(holder, "replaced", false);
       takeover = true;
     }
-    s.name = w.name;
+    s.name = shown !== undefined && nameKey(shown) === w.key ? shown : w.name;
     s.key = w.key;
     s.phase = "admitting";
     this.#users.set(w.key, s);
     s.waiting = { kind: "queue", re: w.re, takeover };
-    this.#out.push(
-      { type: "remember", key: w.key, name: w.name },
-      { type: "loadQueue", conn: s.conn, key: w.key },
-    );
+    this.#out.push({ type: "loadQueue", conn: s.conn, key: w.key });
   }
 
   #admit(s: Session, w: Waiting<"queue">, held: ChatMessage[]): void {

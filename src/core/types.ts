@@ -124,7 +124,8 @@ export type Input =
   /** The host closes a connection for misbehaving (flood, slow reader, login timeout). */
   | { type: "evict"; conn: ConnId; reason: "flood" | "login_timeout" | "slow_consumer" }
   | { type: "close"; conn: ConnId; now: number }
-  | { type: "authenticated"; conn: ConnId; result: AuthResult; now: number }
+  /** `name`: the name as its user first wrote it, when the store remembers one. */
+  | { type: "authenticated"; conn: ConnId; result: AuthResult; name?: string; now: number }
   | { type: "queueLoaded"; conn: ConnId; messages: ChatMessage[]; now: number }
   | { type: "held"; conn: ConnId; result: HoldResult; now: number }
   | { type: "userLooked"; conn: ConnId; known: boolean; now: number }
@@ -138,7 +139,10 @@ export type Effect =
   /** One message to many connections: encode it once. */
   | { type: "fanout"; conns: ConnId[]; msg: ServerMessage }
   | { type: "close"; conn: ConnId }
-  /** Check a login's credentials; answer with an `authenticated` input. */
+  /**
+   * Check a login's credentials and, unless they fail, remember that the name logged in (so
+   * messages to it may be held); answer with an `authenticated` input.
+   */
   | {
       type: "authenticate";
       conn: ConnId;
@@ -155,7 +159,5 @@ export type Effect =
   | { type: "hold"; conn: ConnId; key: string; message: ChatMessage }
   /** Ask whether a name ever logged in; answer with `userLooked`. */
   | { type: "lookupUser"; conn: ConnId; key: string }
-  /** Remember that a name logged in (so messages to it may be held). */
-  | { type: "remember"; key: string; name: string }
   /** Forget held messages: they were handed to the recipient's connection. */
   | { type: "dropQueued"; key: string; ids: string[] };

@@ -1,4 +1,5 @@
 import {
+  type AuthResult,
   type ConnId,
   type Effect,
   type ErrorCode,
@@ -248,9 +249,15 @@ export class Host {
         }
         case "authenticate":
           this.#await(
-            authenticate(effect, this.#auth, this.#store),
-            (result) => ({ type: "authenticated", conn: effect.conn, result, now: this.#clock() }),
-            "auth_failed" as const,
+            this.#login(effect),
+            ({ result, name }) => ({
+              type: "authenticated",
+              conn: effect.conn,
+              result,
+              ...(name !== undefined && { name }),
+              now: this.#clock(),
+            }),
+            { result: "auth_failed" as const },
           );
           break;
         case "loadQueue":
@@ -282,14 +289,20 @@ export class Host {
             false,
           );
           break;
-        case "remember":
-          this.#store.remember(effect.key, effect.name).catch((e) => this.#failed("remember", e));
-          break;
         case "dropQueued":
           this.#store.drop(effect.key, effect.ids).catch((e) => this.#failed("drop", e));
           break;
       }
     }
+  }
+
+  /** Checks a login's credentials and, when they pass, remembers the name. */
+  async #login(
+    effect: Extract<Effect, { type: "authenticate" }>,
+  ): Promise<{ result: AuthResult; name?: string }> {
+    const result = await authenticate(effect, this.#auth, this.#store);
+    if (result === "auth_failed") return { result };
+    return { result, name: await this.#store.remember(effect.key, effect.name) };
   }
 
   /** Runs a store or crypto call; its result (or `fallback` if it fails) goes to the core. */

@@ -45,9 +45,9 @@ export class World {
 export function sent(effects: Effect[]): Map<ConnId, ServerMessage[]> {
   const by = new Map<ConnId, ServerMessage[]>();
   const add = (conn: ConnId, msg: ServerMessage) => {
-    let list = by.get(conn);
-    if (!list) by.set(conn, (list = []));
+    const list = by.get(conn) ?? [];
     list.push(msg);
+    by.set(conn, list);
   };
   for (const e of effects) {
     if (e.type === "send") add(e.conn, e.msg);

@@ -26,8 +26,11 @@ export class MemoryStore implements Store {
     return true;
   }
 
-  async remember(key: string, name: string): Promise<void> {
-    if (!this.#names.has(key)) this.#names.set(key, name);
+  async remember(key: string, name: string): Promise<string> {
+    const first = this.#names.get(key);
+    if (first !== undefined) return first;
+    this.#names.set(key, name);
+    return name;
   }
 
   async known(key: string): Promise<boolean> {

@@ -17,8 +17,11 @@ export interface Store {
   account(key: string): Promise<PasswordRecord | null>;
   /** Registers a password for a name unless it has one; false when it already had one. */
   register(key: string, record: PasswordRecord): Promise<boolean>;
-  /** Records that a name logged in, so that messages to it may be held. */
-  remember(key: string, name: string): Promise<void>;
+  /**
+   * Records that a name logged in, so that messages to it may be held; returns the name as
+   * it was first written.
+   */
+  remember(key: string, name: string): Promise<string>;
   /** Whether a name ever logged in. */
   known(key: string): Promise<boolean>;
   /** Holds a message for a known name, unless `max` are held for it already. */
