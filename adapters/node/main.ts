@@ -6,19 +6,23 @@ import {
   parseConfig,
   type RelayConfig,
 } from "../../src/host/mod.ts";
+import { type HttpListener, listenHttp } from "./http.ts";
 import { listenTcp } from "./tcp.ts";
 
 /** A running relay on Node, and how to stop it. */
 export interface NodeRelay {
   host: Host;
   tcpPort: number | null;
+  httpPort: number;
   /** Says bye to everyone, closes the listeners and the store. */
   stop(): Promise<void>;
 }
 
-/** How `startNode` talks: `quiet` keeps the listening lines off stdout (for tests). */
+/** How `startNode` behaves: `quiet` keeps the listening lines off stdout (for tests). */
 export interface StartOptions {
   quiet?: boolean;
+  /** Called after `/admin/shutdown` has stopped the relay. */
+  exit?: () => void;
 }
 
 /** Starts the relay on Node with this configuration; prints one line per listener. */
@@ -39,14 +43,23 @@ export async function startNode(
     tcpPort = typeof address === "object" && address ? address.port : config.tcpPort;
     say(`tcp listening on ${config.host}:${tcpPort}`);
   }
-  return {
-    host,
-    tcpPort,
-    async stop() {
+  let stopping: Promise<void> | null = null;
+  const stop = () => {
+    stopping ??= (async () => {
       tcp?.close();
       await host.shutdown();
-    },
+      await http.close();
+    })();
+    return stopping;
   };
+  const http: HttpListener = await listenHttp(host, {
+    hostname: config.host,
+    port: config.httpPort,
+    adminToken: config.adminToken,
+    stop: () => void stop().then(options.exit),
+  });
+  say(`http listening on ${config.host}:${http.port}`);
+  return { host, tcpPort, httpPort: http.port, stop };
 }
 
 async function main(): Promise<void> {
@@ -55,11 +68,8 @@ async function main(): Promise<void> {
     for (const error of parsed.errors) console.error(`relay: ${error}`);
     process.exit(2);
   }
-  const relay = await startNode(parsed.config);
-  let stopping = false;
+  const relay = await startNode(parsed.config, { exit: () => process.exit(0) });
   const stop = () => {
-    if (stopping) return;
-    stopping = true;
     relay.stop().then(
       () => process.exit(0),
       (e) => {
@@ -68,8 +78,8 @@ async function main(): Promise<void> {
       },
     );
   };
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await main();

@@ -1,48 +1,22 @@
 import { connect, type Socket } from "node:net";
+import WebSocket from "ws";
 
-/**
- * A line-oriented TCP client for tests: what it receives is split into lines and waited for
- * with `line()`; `json()` parses the next line.
- */
-export class LineClient {
-  readonly socket: Socket;
+/** Lines (or messages) received, waited for in order; shared by the TCP and WebSocket clients. */
+export class Inbox {
   readonly #lines: string[] = [];
-  #partial = "";
   #waiters: (() => void)[] = [];
   closed = false;
 
-  private constructor(socket: Socket) {
-    this.socket = socket;
-    socket.setEncoding("utf8");
-    socket.on("data", (data: string) => {
-      const parts = (this.#partial + data).split("\n");
-      this.#partial = parts.pop() ?? "";
-      this.#lines.push(...parts);
-      this.#wake();
-    });
-    socket.on("close", () => {
-      this.closed = true;
-      this.#wake();
-    });
-    socket.on("error", () => {});
+  /** Adds received lines. */
+  push(...lines: string[]): void {
+    this.#lines.push(...lines);
+    this.#wake();
   }
 
-  /** Connects to a TCP port on loopback. */
-  static open(port: number, host = "127.0.0.1"): Promise<LineClient> {
-    return new Promise((resolve, reject) => {
-      const socket = connect(port, host, () => resolve(new LineClient(socket)));
-      socket.once("error", reject);
-    });
-  }
-
-  /** Sends lines, each ended by \n. */
-  send(...lines: string[]): void {
-    this.socket.write(lines.map((l) => `${l}\n`).join(""));
-  }
-
-  /** Sends JSON commands, one per line. */
-  sendJson(...commands: object[]): void {
-    this.send(...commands.map((c) => JSON.stringify(c)));
+  /** Marks the connection closed. */
+  close(): void {
+    this.closed = true;
+    this.#wake();
   }
 
   /** The next line; fails after `ms` without one, or if the connection closes first. */
@@ -50,15 +24,8 @@ export class LineClient {
     const deadline = Date.now() + ms;
     while (this.#lines.length === 0) {
       if (this.closed) throw new Error("connection closed while waiting for a line");
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error("timed out waiting for a line");
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.#waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+      if (Date.now() >= deadline) throw new Error("timed out waiting for a line");
+      await this.#wait(deadline - Date.now());
     }
     return this.#lines.shift() as string;
   }
@@ -88,30 +55,104 @@ export class LineClient {
     const deadline = Date.now() + ms;
     while (!this.closed) {
       if (Date.now() > deadline) throw new Error("the connection stayed open");
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 50);
-        this.#waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+      await this.#wait(50);
     }
     return this.#lines.splice(0);
   }
 
-  /** Lines received and not yet read. */
-  get pending(): number {
-    return this.#lines.length;
-  }
-
-  close(): void {
-    this.socket.destroy();
+  #wait(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.#waiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   #wake(): void {
     const waiters = this.#waiters;
     this.#waiters = [];
     for (const w of waiters) w();
+  }
+}
+
+/** A line-oriented TCP client for tests. */
+export class LineClient extends Inbox {
+  readonly socket: Socket;
+  #partial = "";
+
+  private constructor(socket: Socket) {
+    super();
+    this.socket = socket;
+    socket.setEncoding("utf8");
+    socket.on("data", (data: string) => {
+      const parts = (this.#partial + data).split("\n");
+      this.#partial = parts.pop() ?? "";
+      this.push(...parts);
+    });
+    socket.on("close", () => super.close());
+    socket.on("error", () => {});
+  }
+
+  /** Connects to a TCP port on loopback. */
+  static open(port: number, host = "127.0.0.1"): Promise<LineClient> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(port, host, () => resolve(new LineClient(socket)));
+      socket.once("error", reject);
+    });
+  }
+
+  /** Sends lines, each ended by \n. */
+  send(...lines: string[]): void {
+    this.socket.write(lines.map((l) => `${l}\n`).join(""));
+  }
+
+  /** Sends JSON commands, one per line. */
+  sendJson(...commands: object[]): void {
+    this.send(...commands.map((c) => JSON.stringify(c)));
+  }
+
+  override close(): void {
+    this.socket.destroy();
+  }
+}
+
+/** A WebSocket client for tests: each message received is one entry of the inbox. */
+export class WsClient extends Inbox {
+  readonly ws: WebSocket;
+
+  private constructor(ws: WebSocket) {
+    super();
+    this.ws = ws;
+    ws.on("message", (data, isBinary) => {
+      if (!isBinary) this.push(data.toString());
+    });
+    ws.on("close", () => super.close());
+    ws.on("error", () => {});
+  }
+
+  /** Opens a WebSocket to /ws on a loopback HTTP port. */
+  static open(port: number): Promise<WsClient> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+      ws.once("open", () => resolve(new WsClient(ws)));
+      ws.once("error", reject);
+    });
+  }
+
+  /** Sends text messages, one frame each. */
+  send(...frames: string[]): void {
+    for (const f of frames) this.ws.send(f);
+  }
+
+  /** Sends JSON commands, one frame each. */
+  sendJson(...commands: object[]): void {
+    this.send(...commands.map((c) => JSON.stringify(c)));
+  }
+
+  override close(): void {
+    this.ws.terminate();
   }
 }
 
@@ -127,8 +168,19 @@ export async function textUser(port: number, name: string): Promise<LineClient> 
 /** Logs in over JSON mode and reads the welcome reply. */
 export async function jsonUser(port: number, name: string): Promise<LineClient> {
   const c = await LineClient.open(port);
+  await loginJson(c, name);
+  return c;
+}
+
+/** Logs in a WebSocket client in JSON mode and reads the welcome reply. */
+export async function wsUser(port: number, name: string): Promise<WsClient> {
+  const c = await WsClient.open(port);
+  await loginJson(c, name);
+  return c;
+}
+
+async function loginJson(c: LineClient | WsClient, name: string): Promise<void> {
   c.sendJson({ type: "login", name });
   const welcome = await c.json();
   if (welcome.type !== "welcome") throw new Error(`no welcome: ${JSON.stringify(welcome)}`);
-  return c;
 }

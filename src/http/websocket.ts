@@ -1,0 +1,40 @@
+import type { UpgradeWebSocket, WSContext, WSEvents } from "hono/ws";
+import type { Connection, Host, Link } from "../host/mod.ts";
+
+/**
+ * The WebSocket events that carry the relay protocol: a text message is a frame, a binary
+ * one gets `bad_frame`; replies go back one message each. `remote` is the peer's address.
+ */
+export function relaySocket(host: Host, remote: string): WSEvents {
+  let conn: Connection | null = null;
+  return {
+    onOpen(_event, ws) {
+      conn = host.connect(wsLink(ws, remote));
+    },
+    onMessage(event, _ws) {
+      if (typeof event.data === "string") conn?.receiveText(event.data);
+      else conn?.receiveBinary();
+    },
+    onClose() {
+      conn?.closed();
+      conn = null;
+    },
+  };
+}
+
+function wsLink(ws: WSContext, remote: string): Link {
+  return {
+    transport: "ws",
+    remote,
+    framing: "message",
+    write: (data) => {
+      if (ws.readyState === 1) ws.send(data);
+    },
+    // Hono's context does not say how much waits unsent; the runtime's socket does.
+    unsent: () => (ws.raw as { bufferedAmount?: number } | undefined)?.bufferedAmount ?? 0,
+    close: () => ws.close(1000, "bye"),
+  };
+}
+
+/** The runtime's WebSocket upgrade, as hono/deno or @hono/node-ws provide it. */
+export type Upgrade = UpgradeWebSocket<unknown>;
