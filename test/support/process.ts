@@ -1,0 +1,95 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { afterEach } from "vitest";
+
+/** A relay running in its own process, as a user would start it. */
+export interface RelayProcess {
+  child: ChildProcess;
+  tcpPort: number;
+  httpPort: number;
+  /** Everything the process wrote to stderr so far. */
+  stderr(): string;
+  /** Sends a signal and resolves with the exit code. */
+  kill(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Resolves with the exit code once the process ends by itself. */
+  exited: Promise<number | null>;
+}
+
+const DENO = "node_modules/deno/deno";
+
+/** The command line that starts the relay on a runtime, as README and deno.json say. */
+export function relayCommand(runtime: "node" | "deno"): string[] {
+  return runtime === "node"
+    ? ["node_modules/.bin/tsx", "adapters/node/main.ts"]
+    : [
+        DENO,
+        "run",
+        "--allow-net",
+        "--allow-env",
+        "--allow-read",
+        "--allow-write",
+        "--unstable-kv",
+        "adapters/deno/main.ts",
+      ];
+}
+
+const running: RelayProcess[] = [];
+
+/** Starts a relay process on free ports and waits for both of its listening lines. */
+export async function spawnRelay(
+  runtime: "node" | "deno",
+  env: Record<string, string> = {},
+): Promise<RelayProcess> {
+  const [command, ...args] = relayCommand(runtime);
+  const child = spawn(command as string, args, {
+    env: {
+      ...process.env,
+      RELAY_TCP_PORT: "0",
+      RELAY_HTTP_PORT: "0",
+      RELAY_STORE: "memory",
+      NO_COLOR: "1",
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr?.on("data", (d) => {
+    stderr += d;
+  });
+  const exited = new Promise<number | null>((resolve) =>
+    child.once("exit", (code) => resolve(code)),
+  );
+  const ports = await new Promise<{ tcp: number; http: number }>((resolve, reject) => {
+    const found: { tcp?: number; http?: number } = {};
+    const timer = setTimeout(
+      () => reject(new Error(`no listening lines; stderr: ${stderr}`)),
+      30_000,
+    );
+    exited.then((code) => reject(new Error(`exited with ${code}; stderr: ${stderr}`)));
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
+      const m = /(tcp|http) listening on \S+:(\d+)/.exec(line);
+      if (m) found[m[1] as "tcp" | "http"] = Number(m[2]);
+      if (found.http !== undefined && (found.tcp !== undefined || env.RELAY_TCP_PORT === "off")) {
+        clearTimeout(timer);
+        resolve({ tcp: found.tcp ?? 0, http: found.http });
+      }
+    });
+  });
+  const relay: RelayProcess = {
+    child,
+    tcpPort: ports.tcp,
+    httpPort: ports.http,
+    stderr: () => stderr,
+    exited,
+    kill: (signal = "SIGTERM") => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+  running.push(relay);
+  return relay;
+}
+
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((r) => r.kill("SIGKILL")));
+});
