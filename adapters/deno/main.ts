@@ -1,12 +1,7 @@
 import { getConnInfo, upgradeWebSocket } from "hono/deno";
-import {
-  type AuthMode,
-  Host,
-  MemoryStore,
-  parseConfig,
-  type RelayConfig,
-} from "../../src/host/mod.ts";
+import { type AuthMode, Host, parseConfig, type RelayConfig } from "../../src/host/mod.ts";
 import { createApp } from "../../src/http/mod.ts";
+import { openStore } from "./store.ts";
 import { listenTcp } from "./tcp.ts";
 
 /** The variables the relay reads (so that --allow-env can name them). */
@@ -31,7 +26,7 @@ const VARIABLES = [
 
 /** Starts the relay on Deno: TCP and HTTP/WebSocket on one host; resolves to its stopper. */
 export async function startDeno(config: RelayConfig): Promise<() => Promise<void>> {
-  const store = new MemoryStore();
+  const store = await openStore(config.store);
   const auth: AuthMode =
     config.auth === "token" ? { mode: "token", secret: config.jwtSecret ?? "" } : { mode: "open" };
   const host = new Host(config, { store, auth });
@@ -79,7 +74,10 @@ if (import.meta.main) {
     for (const error of parsed.errors) console.error(`relay: ${error}`);
     Deno.exit(2);
   }
-  const stop = await startDeno(parsed.config);
+  const stop = await startDeno(parsed.config).catch((e) => {
+    console.error(`relay: ${e instanceof Error ? e.message : e}`);
+    Deno.exit(1);
+  });
   const onSignal = () => stop().then(() => Deno.exit(0));
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);

@@ -1,12 +1,7 @@
 import type { Server } from "node:net";
-import {
-  type AuthMode,
-  Host,
-  MemoryStore,
-  parseConfig,
-  type RelayConfig,
-} from "../../src/host/mod.ts";
+import { type AuthMode, Host, parseConfig, type RelayConfig } from "../../src/host/mod.ts";
 import { type HttpListener, listenHttp } from "./http.ts";
+import { openStore } from "./store.ts";
 import { listenTcp } from "./tcp.ts";
 
 /** A running relay on Node, and how to stop it. */
@@ -31,7 +26,7 @@ export async function startNode(
   options: StartOptions = {},
 ): Promise<NodeRelay> {
   const say = options.quiet ? () => {} : (line: string) => console.log(line);
-  const store = new MemoryStore();
+  const store = await openStore(config.store);
   const auth: AuthMode =
     config.auth === "token" ? { mode: "token", secret: config.jwtSecret ?? "" } : { mode: "open" };
   const host = new Host(config, { store, auth });
@@ -68,7 +63,10 @@ async function main(): Promise<void> {
     for (const error of parsed.errors) console.error(`relay: ${error}`);
     process.exit(2);
   }
-  const relay = await startNode(parsed.config, { exit: () => process.exit(0) });
+  const relay = await startNode(parsed.config, { exit: () => process.exit(0) }).catch((e) => {
+    console.error(`relay: ${e instanceof Error ? e.message : e}`);
+    process.exit(1);
+  });
   const stop = () => {
     relay.stop().then(
       () => process.exit(0),

@@ -7,5 +7,6 @@ export * from "./config.ts";
 export * from "./counters.ts";
 export * from "./host.ts";
 export * from "./rate.ts";
+export * from "./store/kv.ts";
 export * from "./store/memory.ts";
 export type * from "./store/store.ts";

@@ -38,20 +38,24 @@ export class MemoryStore implements Store {
   }
 
   async hold(key: string, message: ChatMessage, max: number): Promise<HoldResult> {
-    if (!this.#names.has(key)) return "no_such_user";
+    const name = this.#names.get(key);
+    if (name === undefined) return "no_such_user";
     let queue = this.#queues.get(key);
     if (!queue) {
       queue = [];
       this.#queues.set(key, queue);
     }
     if (queue.length >= max) return "queue_full";
-    queue.push(message);
+    queue.push({ ...message, to: name });
     this.#count++;
     return "held";
   }
 
   async held(key: string): Promise<ChatMessage[]> {
-    return [...(this.#queues.get(key) ?? [])];
+    // Oldest first: ids sort in the order messages were accepted.
+    return [...(this.#queues.get(key) ?? [])].sort((a, b) =>
+      a.id < b.id ? -1 : a.id > b.id ? 1 : 0,
+    );
   }
 
   async drop(key: string, ids: string[]): Promise<void> {
