@@ -26,7 +26,9 @@ aside h2 { font-size: .75rem; text-transform: uppercase; letter-spacing: .05em; 
 aside ul { list-style: none; margin: 0; padding: 0; }
 aside li button { all: unset; display: block; width: 100%; padding: .25rem .4rem; border-radius: 4px;
   cursor: pointer; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+aside li { display: flex; align-items: center; }
 aside li button:hover, aside li button.current { background: var(--mine); }
+aside li button.leave { width: auto; padding: 0 .45rem; color: var(--dim); }
 #join { display: flex; gap: .3rem; margin-top: .5rem; }
 #join input { flex: 1; min-width: 0; }
 section#chat { flex: 1; display: flex; flex-direction: column; min-width: 0; }
@@ -137,12 +139,11 @@ function renderLists() {
   for (const r of [...state.rooms].sort()) {
     const b = el("button", state.partner === r ? "current" : "", r);
     b.onclick = () => choose(r);
-    const leave = el("button", "", "×");
+    const leave = el("button", "leave", "×");
     leave.title = "Leave " + r;
-    leave.style.cssText = "width:auto;float:right;padding:0 .3rem";
     leave.onclick = (e) => { e.stopPropagation(); send({ type: "leave", room: r }); };
     const li = el("li");
-    li.append(leave, b);
+    li.append(b, leave);
     rooms.append(li);
   }
   const all = el("button", state.partner === "*" ? "current" : "", "everyone (*)");
