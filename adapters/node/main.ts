@@ -57,7 +57,8 @@ export async function startNode(
   return { host, tcpPort, httpPort: http.port, stop };
 }
 
-async function main(): Promise<void> {
+/** The `relay serve` command: reads the environment, starts, and stops on SIGINT or SIGTERM. */
+export async function main(): Promise<void> {
   const parsed = parseConfig(process.env);
   if (!parsed.ok) {
     for (const error of parsed.errors) console.error(`relay: ${error}`);

@@ -20,7 +20,7 @@ const DENO = "node_modules/deno/deno";
 /** The command line that starts the relay on a runtime, as README and deno.json say. */
 export function relayCommand(runtime: "node" | "deno"): string[] {
   return runtime === "node"
-    ? ["node_modules/.bin/tsx", "adapters/node/main.ts"]
+    ? [process.execPath, "--import", "tsx", "adapters/node/main.ts"]
     : [
         DENO,
         "run",

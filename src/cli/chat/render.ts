@@ -1,0 +1,134 @@
+import type { ServerMessage } from "../../core/mod.ts";
+
+/** How lines are drawn: with ANSI colours or plain. */
+export interface Style {
+  color: boolean;
+}
+
+const CODES = {
+  private: "36", // cyan
+  room: "32", // green
+  all: "35", // magenta
+  info: "2", // dim
+  error: "31", // red
+  announce: "1;33", // bold yellow
+  name: "1", // bold
+} as const;
+
+function paint(style: Style, kind: keyof typeof CODES, text: string): string {
+  return style.color ? `\u001b[${CODES[kind]}m${text}\u001b[0m` : text;
+}
+
+function clock(ts: string, withDate: boolean): string {
+  return withDate ? `${ts.slice(0, 10)} ${ts.slice(11, 19)}` : ts.slice(11, 19);
+}
+
+/**
+ * Draws one reply or event from the server as a terminal line (or a few), or null when
+ * there is nothing to show. Pure: the same message and style give the same text.
+ *
+ * @example
+ * renderMessage({ type: "presence", name: "bob", status: "online" }, { color: false });
+ * // "* bob is online"
+ */
+export function renderMessage(msg: ServerMessage, style: Style): string | null {
+  switch (msg.type) {
+    case "message": {
+      const kind = msg.to === "*" ? "all" : msg.to.startsWith("#") ? "room" : "private";
+      const where = kind === "all" ? "* " : kind === "room" ? `${msg.to} ` : "";
+      const when = `[${clock(msg.ts, msg.queued === true)}]`;
+      return `${paint(style, "info", when)} ${paint(style, kind, where)}${paint(style, "name", msg.from)}: ${msg.text}`;
+    }
+    case "welcome": {
+      const others =
+        msg.users.length > 0 ? `online: ${msg.users.join(", ")}` : "nobody else is online";
+      const held = msg.queued > 0 ? `; ${msg.queued} held message(s) follow` : "";
+      return paint(style, "info", `* logged in as ${msg.name}; ${others}${held}`);
+    }
+    case "ok":
+      if (msg.queued)
+        return paint(style, "info", `* ${msg.to ?? "they"} is offline; held for them`);
+      if (msg.users)
+        return paint(style, "info", `* you joined ${msg.room}: ${msg.users.join(", ")}`);
+      if (msg.room) return paint(style, "info", `* you left ${msg.room}`);
+      return null;
+    case "who":
+      return paint(style, "info", `* ${msg.room ?? "online"}: ${msg.users.join(", ") || "nobody"}`);
+    case "rooms":
+      return paint(
+        style,
+        "info",
+        msg.rooms.length === 0
+          ? "* no rooms yet; /join #name makes one"
+          : `* rooms: ${msg.rooms.map((r) => `${r.room} (${r.members})`).join(", ")}`,
+      );
+    case "pong":
+      return paint(style, "info", "* pong");
+    case "help":
+      return null;
+    case "bye":
+      return paint(style, "error", `* disconnected: ${msg.reason}`);
+    case "error":
+      return paint(style, "error", `! ${msg.code}: ${msg.message}`);
+    case "presence":
+      return paint(style, "info", `* ${msg.name} is ${msg.status}`);
+    case "joined":
+      return paint(style, "info", `* ${msg.name} joined ${msg.room}`);
+    case "left":
+      return paint(style, "info", `* ${msg.name} left ${msg.room}`);
+    case "announce":
+      return paint(style, "announce", `*** ${msg.text}`);
+  }
+}
+
+/**
+ * The input prompt: who you are and where a plain line goes.
+ *
+ * @example
+ * prompt("alice", "bob", { color: false }); // "alice → bob> "
+ */
+export function prompt(name: string, partner: string | null, style: Style): string {
+  if (!name) return "> ";
+  return `${paint(style, "name", name)}${partner ? ` → ${paint(style, partner.startsWith("#") ? "room" : "private", partner)}` : ""}> `;
+}
+
+/** The commands the client understands, for `/help` and completion. */
+export const COMMANDS = [
+  "/to",
+  "/msg",
+  "/all",
+  "/join",
+  "/leave",
+  "/who",
+  "/rooms",
+  "/ping",
+  "/help",
+  "/quit",
+] as const;
+
+/** What completion can offer: the users and rooms the client knows of. */
+export interface Known {
+  users: Iterable<string>;
+  rooms: Iterable<string>;
+}
+
+/**
+ * Completes the last word of an input line: a command at the start, else a room (after
+ * `#`) or a user name. Returns the candidates and the word they complete, as Node's
+ * readline completer expects.
+ *
+ * @example
+ * complete("/msg bo", { users: ["bob", "alice"], rooms: [] }); // [["bob"], "bo"]
+ */
+export function complete(line: string, known: Known): [string[], string] {
+  const word = line.slice(line.lastIndexOf(" ") + 1);
+  const atStart = !line.includes(" ");
+  const pool: string[] = atStart && word.startsWith("/") ? [...COMMANDS] : [];
+  if (!(atStart && word.startsWith("/"))) {
+    pool.push(...known.rooms);
+    if (!word.startsWith("#")) pool.push(...known.users);
+  }
+  const lower = word.toLowerCase();
+  const hits = [...new Set(pool)].filter((c) => c.toLowerCase().startsWith(lower)).sort();
+  return [hits, word];
+}

@@ -1,0 +1,56 @@
+import { describe, expect, test } from "vitest";
+import { complete, prompt, renderMessage } from "../../src/cli/chat/render.ts";
+
+const plain = { color: false };
+const ts = "2026-05-06T07:08:09.000Z";
+
+describe("rendering", () => {
+  test.each([
+    [{ type: "message", id: "1", from: "bo", to: "ann", text: "hi", ts }, "[07:08:09] bo: hi"],
+    [{ type: "message", id: "1", from: "bo", to: "#x", text: "hi", ts }, "[07:08:09] #x bo: hi"],
+    [{ type: "message", id: "1", from: "bo", to: "*", text: "hi", ts }, "[07:08:09] * bo: hi"],
+    [
+      { type: "message", id: "1", from: "bo", to: "ann", text: "hi", ts, queued: true },
+      "[2026-05-06 07:08:09] bo: hi",
+    ],
+    [{ type: "error", re: "1", code: "no_target", message: "pick" }, "! no_target: pick"],
+    [{ type: "announce", text: "soon", ts }, "*** soon"],
+    [{ type: "ok", re: "1", id: "x" }, null],
+  ] as const)("%j", (msg, line) => {
+    expect(renderMessage(msg, plain)).toBe(line);
+  });
+
+  test("colours: private, room, broadcast and errors differ; none without colour", () => {
+    const colored = { color: true };
+    const lines = [
+      renderMessage({ type: "message", id: "1", from: "a", to: "b", text: "t", ts }, colored),
+      renderMessage({ type: "message", id: "1", from: "a", to: "#r", text: "t", ts }, colored),
+      renderMessage({ type: "message", id: "1", from: "a", to: "*", text: "t", ts }, colored),
+      renderMessage({ type: "error", re: null, code: "bad_text", message: "m" }, colored),
+    ];
+    expect(new Set(lines).size).toBe(4);
+    for (const line of lines) expect(line).toContain("\u001b[");
+    expect(renderMessage({ type: "pong", re: null }, plain)).not.toContain("\u001b");
+  });
+
+  test("the prompt shows where a plain line goes", () => {
+    expect(prompt("ann", null, plain)).toBe("ann> ");
+    expect(prompt("ann", "bo", plain)).toBe("ann → bo> ");
+    expect(prompt("ann", "#dev", plain)).toBe("ann → #dev> ");
+    expect(prompt("", null, plain)).toBe("> ");
+  });
+});
+
+describe("completion", () => {
+  const known = { users: ["bob", "Bea", "carl"], rooms: ["#dev", "#design"] };
+
+  test.each([
+    ["/jo", ["/join"], "/jo"],
+    ["/msg b", ["Bea", "bob"], "b"],
+    ["/join #de", ["#design", "#dev"], "#de"],
+    ["hello c", ["carl"], "c"],
+    ["/to zz", [], "zz"],
+  ] as const)("%j", (line, hits, word) => {
+    expect(complete(line, known)).toEqual([hits, word]);
+  });
+});
