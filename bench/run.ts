@@ -1,0 +1,215 @@
+// npm run bench: the relay against ngircd and a naive Node relay, measured side by side with
+// the same load generator on this machine. Loopback only; every run is bounded in time.
+import { parseArgs } from "node:util";
+import { coreFanout, corePrivate } from "./core.ts";
+import type { DialectName } from "./dialects.ts";
+import { type Figures, LoadGen } from "./loadgen.ts";
+import { rss, type Server, startNaive, startNgircd, startRelay } from "./servers.ts";
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: "boolean" },
+    only: { type: "string" },
+    repeat: { type: "string" },
+  },
+});
+const QUICK = values.quick === true;
+const ONLY = values.only?.split(",") ?? ["core", "fanout", "private", "connect"];
+const REPEAT = Number(values.repeat ?? (QUICK ? 1 : 3));
+const N = 200;
+const S = 20;
+const DURATION = QUICK ? 1000 : 2000;
+const CONNECTIONS = QUICK ? 2000 : 10_000;
+const LADDER = [
+  25e3, 50e3, 100e3, 150e3, 200e3, 300e3, 400e3, 500e3, 600e3, 750e3, 900e3, 1.1e6, 1.4e6, 1.8e6,
+];
+
+interface Contender {
+  label: string;
+  dialect: DialectName;
+  start: () => Promise<Server>;
+  transport: "tcp" | "ws";
+}
+
+const relayTcp: Contender = {
+  label: "relay (Node, TCP)",
+  dialect: "relay",
+  start: () => startRelay("node"),
+  transport: "tcp",
+};
+const relayWs: Contender = {
+  label: "relay (Node, WebSocket)",
+  dialect: "relay",
+  start: () => startRelay("node"),
+  transport: "ws",
+};
+const relayDeno: Contender = {
+  label: "relay (Deno, TCP)",
+  dialect: "relay",
+  start: () => startRelay("deno"),
+  transport: "tcp",
+};
+const ngircd: Contender = {
+  label: "ngircd (C, IRC)",
+  dialect: "irc",
+  start: startNgircd,
+  transport: "tcp",
+};
+const naive: Contender = {
+  label: "naive Node relay",
+  dialect: "naive",
+  start: startNaive,
+  transport: "tcp",
+};
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+const fmt = (n: number) =>
+  n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${Math.round(n / 1e3)}k` : `${Math.round(n)}`;
+const ms = (n: number) => (Number.isNaN(n) ? "-" : `${n.toFixed(1)} ms`);
+
+interface Result {
+  label: string;
+  max: number;
+  atMax: Figures | null;
+  atHalf: Figures | null;
+}
+
+/** Steps the offered load up until a run loses a delivery or p99 passes 100 ms. */
+async function sustainable(c: Contender, scenario: "fanout" | "private"): Promise<Result> {
+  const server = await c.start();
+  const lg = new LoadGen(2);
+  try {
+    const url = c.transport === "ws" ? (server.ws as string) : server.tcp;
+    const fanout = scenario === "fanout" ? N - 1 : 1;
+    const senders = scenario === "fanout" ? S : N;
+    await lg.connect(c.dialect, url, N, scenario === "fanout" ? "#bench" : null);
+    const partner = (name: string) => {
+      const i = Number(name.slice(1));
+      return `u${i % 2 === 0 ? i + 1 : i - 1}`;
+    };
+    const run = (deliveries: number) =>
+      lg.run({
+        senders,
+        to: scenario === "fanout" ? () => "#bench" : partner,
+        rate: deliveries / fanout,
+        fanout,
+        durationMs: DURATION,
+      });
+    const good = (f: Figures) => f.lost === 0 && f.p99 < 100;
+    let max = 0;
+    for (const step of LADDER) {
+      if (good(await run(step)) || good(await run(step))) max = step;
+      else break;
+    }
+    if (max === 0) return { label: c.label, max, atMax: null, atHalf: null };
+    const repeat = async (d: number) => {
+      const runs: Figures[] = [];
+      for (let i = 0; i < REPEAT; i++) runs.push(await run(d));
+      return {
+        offered: d,
+        delivered: median(runs.map((r) => r.delivered)),
+        lost: median(runs.map((r) => r.lost)),
+        p50: median(runs.map((r) => r.p50)),
+        p99: median(runs.map((r) => r.p99)),
+      };
+    };
+    return { label: c.label, max, atMax: await repeat(max), atHalf: await repeat(max / 2) };
+  } finally {
+    await lg.close();
+    await server.stop();
+  }
+}
+
+async function connections(c: Contender): Promise<{ label: string; ms: number; perConn: number }> {
+  const server = await (c.dialect === "relay"
+    ? startRelay("node", { RELAY_PRESENCE: "off" })
+    : c.start());
+  const lg = new LoadGen(2);
+  try {
+    await new Promise((r) => setTimeout(r, 500));
+    const empty = await rss(server.pid);
+    const took = await lg.connect(c.dialect, server.tcp, CONNECTIONS, null);
+    await new Promise((r) => setTimeout(r, 1000));
+    const full = await rss(server.pid);
+    return { label: c.label, ms: took, perConn: (full - empty) / CONNECTIONS };
+  } finally {
+    await lg.close();
+    await server.stop();
+  }
+}
+
+function table(title: string, header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) =>
+    `| ${cells.map((c, i) => c.padEnd(widths[i] as number)).join(" | ")} |`;
+  console.log(`\n${title}\n`);
+  console.log(line(header));
+  console.log(line(widths.map((w) => "-".repeat(w))));
+  for (const r of rows) console.log(line(r));
+}
+
+function throughputTable(title: string, results: Result[]): void {
+  const base = results.find((r) => r.label === ngircd.label)?.max ?? 0;
+  table(
+    title,
+    [
+      "server",
+      "max deliveries/s (p99 < 100 ms, no loss)",
+      "vs ngircd",
+      "p50 / p99 at max",
+      "p50 / p99 at half",
+    ],
+    results.map((r) => [
+      r.label,
+      fmt(r.max),
+      base ? `${(r.max / base).toFixed(2)}x` : "-",
+      r.atMax ? `${ms(r.atMax.p50)} / ${ms(r.atMax.p99)}` : "-",
+      r.atHalf ? `${ms(r.atHalf.p50)} / ${ms(r.atHalf.p99)}` : "-",
+    ]),
+  );
+}
+
+const started = performance.now();
+console.log(
+  `relay benchmark: N=${N} clients, S=${S} senders, ${DURATION} ms per step, medians of ${REPEAT}`,
+);
+
+if (ONLY.includes("core")) {
+  const priv = median(Array.from({ length: REPEAT }, () => corePrivate()));
+  const fan = median(Array.from({ length: REPEAT }, () => coreFanout()));
+  table(
+    "core alone (no sockets, one thread)",
+    ["what", "per second"],
+    [
+      ["private messages routed (10,000 users)", fmt(priv)],
+      ["room deliveries (room of 200)", fmt(fan)],
+    ],
+  );
+}
+if (ONLY.includes("fanout")) {
+  const results: Result[] = [];
+  for (const c of [ngircd, naive, relayTcp, relayWs, relayDeno])
+    results.push(await sustainable(c, "fanout"));
+  throughputTable(`fanout: ${N} clients in one room, ${S} senders`, results);
+  const tcp = results.find((r) => r.label === relayTcp.label)?.max ?? 0;
+  const ws = results.find((r) => r.label === relayWs.label)?.max ?? 0;
+  const deno = results.find((r) => r.label === relayDeno.label)?.max ?? 0;
+  console.log(
+    `\nWebSocket/TCP on Node: ${(ws / tcp).toFixed(2)}x   Deno/Node (TCP): ${(deno / tcp).toFixed(2)}x`,
+  );
+}
+if (ONLY.includes("private")) {
+  const results: Result[] = [];
+  for (const c of [ngircd, naive, relayTcp]) results.push(await sustainable(c, "private"));
+  throughputTable(`private: ${N / 2} pairs messaging each other`, results);
+}
+if (ONLY.includes("connect")) {
+  const rows = [];
+  for (const c of [ngircd, relayTcp]) rows.push(await connections(c));
+  table(
+    `connect: ${CONNECTIONS} clients log in (and stay idle)`,
+    ["server", "time to log all in", "RSS per connection"],
+    rows.map((r) => [r.label, `${Math.round(r.ms)} ms`, `${(r.perConn / 1024).toFixed(1)} KB`]),
+  );
+}
+console.log(`\n(${((performance.now() - started) / 1000).toFixed(0)} s)`);

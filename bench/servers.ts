@@ -1,0 +1,154 @@
+// Starts the servers under test as child processes, on free loopback ports.
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { connect, createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+
+/** A server being measured. */
+export interface Server {
+  pid: number;
+  tcp: string;
+  ws: string | null;
+  stop(): Promise<void>;
+}
+
+/** Resident memory of a process, in bytes. */
+export async function rss(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+}
+
+function stopper(child: ChildProcess): () => Promise<void> {
+  return () =>
+    new Promise((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once("exit", () => resolve());
+      child.kill("SIGKILL");
+    });
+}
+
+/** Waits for the "tcp/http listening on" lines a relay prints. */
+function listening(child: ChildProcess, want: ("tcp" | "http")[]): Promise<Record<string, number>> {
+  return new Promise((resolve, reject) => {
+    const found: Record<string, number> = {};
+    const timer = setTimeout(() => reject(new Error("server did not start")), 30_000);
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
+      const m = /(tcp|http) listening on \S+:(\d+)/.exec(line);
+      if (m) found[m[1] as string] = Number(m[2]);
+      if (want.every((w) => found[w] !== undefined)) {
+        clearTimeout(timer);
+        resolve(found);
+      }
+    });
+  });
+}
+
+const RELAY_ENV = {
+  RELAY_TCP_PORT: "0",
+  RELAY_HTTP_PORT: "0",
+  RELAY_STORE: "memory",
+  RELAY_RATE_LIMIT: "0",
+  RELAY_MAX_CONNECTIONS: "20000",
+};
+
+/** The relay on Node or Deno. */
+export async function startRelay(
+  runtime: "node" | "deno",
+  env: Record<string, string> = {},
+): Promise<Server> {
+  const command =
+    runtime === "node"
+      ? [process.execPath, "--import", "tsx", "adapters/node/main.ts"]
+      : ["node_modules/deno/deno", "run", "-A", "--unstable-kv", "adapters/deno/main.ts"];
+  const child = spawn(command[0] as string, command.slice(1), {
+    env: { ...process.env, ...RELAY_ENV, ...env },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const ports = await listening(child, ["tcp", "http"]);
+  return {
+    pid: child.pid as number,
+    tcp: `tcp://127.0.0.1:${ports.tcp}`,
+    ws: `ws://127.0.0.1:${ports.http}/ws`,
+    stop: stopper(child),
+  };
+}
+
+/** The naive Node relay of bench/naive-relay.ts. */
+export async function startNaive(): Promise<Server> {
+  const child = spawn(process.execPath, ["--import", "tsx", "bench/naive-relay.ts", "0"], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const ports = await listening(child, ["tcp"]);
+  return {
+    pid: child.pid as number,
+    tcp: `tcp://127.0.0.1:${ports.tcp}`,
+    ws: null,
+    stop: stopper(child),
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function accepting(port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, "127.0.0.1", () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on("error", () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error("ngircd did not start");
+}
+
+/** ngircd, the C IRC server, configured to relay without throttling on loopback only. */
+export async function startNgircd(): Promise<Server> {
+  const dir = await mkdtemp(join(tmpdir(), "bench-ngircd-"));
+  const port = await freePort();
+  const conf = join(dir, "ngircd.conf");
+  await writeFile(
+    conf,
+    `[Global]
+Name = bench.local
+Info = relay benchmark baseline
+Listen = 127.0.0.1
+Ports = ${port}
+MotdPhrase = bench
+PidFile = ${join(dir, "ngircd.pid")}
+ServerUID = root
+ServerGID = root
+[Limits]
+MaxConnections = 0
+MaxConnectionsIP = 0
+MaxJoins = 0
+MaxNickLength = 32
+MaxPenaltyTime = 0
+PingTimeout = 600
+PongTimeout = 600
+[Options]
+DNS = no
+Ident = no
+PAM = no
+`,
+  );
+  const child = spawn("ngircd", ["-n", "-f", conf], { stdio: ["ignore", "ignore", "ignore"] });
+  await accepting(port);
+  return {
+    pid: child.pid as number,
+    tcp: `tcp://127.0.0.1:${port}`,
+    ws: null,
+    stop: stopper(child),
+  };
+}
