@@ -21,6 +21,19 @@ export interface CheckedName {
  * checkName("Alice"); // { name: "Alice", key: "alice" }
  */
 export function checkName(raw: string): CheckedName | RelayError {
+  // The same few names come back in every message: remember the verdicts (a bounded cache).
+  const known = checked.get(raw);
+  if (known) return known;
+  const verdict = judgeName(raw);
+  if (checked.size >= CACHE_SIZE) checked.clear();
+  checked.set(raw, verdict);
+  return verdict;
+}
+
+const CACHE_SIZE = 10_000;
+const checked = new Map<string, CheckedName | RelayError>();
+
+function judgeName(raw: string): CheckedName | RelayError {
   const name = raw.normalize("NFC");
   if (!NAME_PATTERN.test(name)) {
     return {

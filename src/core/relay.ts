@@ -254,6 +254,7 @@ export class Relay {
     }
     s.name = shown !== undefined && nameKey(shown) === w.key ? shown : w.name;
     s.key = w.key;
+    s.self = { kind: "user", name: s.name, key: s.key };
     s.phase = "admitting";
     this.#users.set(w.key, s);
     s.waiting = { kind: "queue", re: w.re, takeover };
@@ -268,7 +269,7 @@ export class Relay {
       type: "welcome",
       re: w.re,
       name: s.name,
-      users: users.sort(compareNames),
+      users,
       queued: held.length,
     });
     const fromQueue = new Set<string>();
@@ -350,7 +351,7 @@ export class Relay {
       const room = this.#rooms.get(target.key) as Room;
       this.#fanout(this.#memberConns(room, s), message);
     } else if (recipient) {
-      this.#receive(recipient, message);
+      this.#receive(recipient, message, s.self ?? undefined);
     } else {
       s.waiting = { kind: "hold", re, key: target.key, message };
       this.#out.push({ type: "hold", conn: s.conn, key: target.key, message });
@@ -380,15 +381,22 @@ export class Relay {
     }
   }
 
-  /** Hands a private message to its recipient, who will answer its sender by default. */
-  #receive(recipient: Session, message: ChatMessage): void {
+  /**
+   * Hands a private message to its recipient, who will answer its sender by default.
+   * `from` is the sender, when known; held messages name theirs only by `message.from`.
+   */
+  #receive(recipient: Session, message: ChatMessage, from?: Target): void {
     if (recipient.phase === "admitting") {
       recipient.deferred.push(message);
       return;
     }
     this.#send(recipient.conn, message);
-    const from = checkName(message.from);
-    if (!isError(from)) recipient.partner = { kind: "user", ...from };
+    if (from) {
+      recipient.partner = from;
+      return;
+    }
+    const checked = checkName(message.from);
+    if (!isError(checked)) recipient.partner = { kind: "user", ...checked };
   }
 
   #join(s: Session, raw: string, re: Re): void {
@@ -408,7 +416,7 @@ export class Relay {
       type: "ok",
       re,
       room: room.name,
-      users: [...room.members.values()].map((m) => m.name).sort(compareNames),
+      users: [...room.members.values()].map((m) => m.name),
     });
   }
 
@@ -438,13 +446,13 @@ export class Relay {
     if (raw === undefined) {
       const users: string[] = [];
       for (const u of this.#users.values()) if (u.phase === "online") users.push(u.name);
-      return this.#send(s.conn, { type: "who", re, users: users.sort(compareNames) });
+      return this.#send(s.conn, { type: "who", re, users });
     }
     const checked = checkRoom(raw);
     if (isError(checked)) return this.#error(s, re, checked.code, checked.message);
     const room = this.#rooms.get(checked.key);
     if (!room) return this.#error(s, re, "no_such_room", `there is no room ${checked.name}`);
-    const users = [...room.members.values()].map((m) => m.name).sort(compareNames);
+    const users = [...room.members.values()].map((m) => m.name);
     this.#send(s.conn, { type: "who", re, room: room.name, users });
   }
 
@@ -531,8 +539,16 @@ export class Relay {
 
 type Waiting<K extends string = string> = Extract<Session["waiting"] & {}, { kind: K }>;
 
+let lastNow = Number.NaN;
+let lastIso = "";
+
+/** The ISO 8601 form of a time; messages in one millisecond share one string. */
 function isoTime(now: number): string {
-  return new Date(now).toISOString();
+  if (now !== lastNow) {
+    lastNow = now;
+    lastIso = new Date(now).toISOString();
+  }
+  return lastIso;
 }
 
 function compareNames(a: string, b: string): number {

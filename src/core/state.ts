@@ -39,6 +39,8 @@ export interface Session {
   /** The name as shown, and its key; empty until the name is claimed. */
   name: string;
   key: string;
+  /** This user as a destination (the partner others get when this user writes to them). */
+  self: Target | null;
   /** Where a plain line goes (PROTOCOL.md §6, the reply rule). */
   partner: Target | null;
   rooms: Map<string, Room>;
@@ -57,6 +59,7 @@ export function newSession(conn: ConnId): Session {
     phase: "anonymous",
     name: "",
     key: "",
+    self: null,
     partner: null,
     rooms: new Map(),
     waiting: null,

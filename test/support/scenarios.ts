@@ -22,7 +22,7 @@ export async function tcpAndWebSocketChat(tcpPort: number, httpPort: number): Pr
   nc.send("/join #both");
   expect(await nc.line()).toBe("* you joined #both: netcat");
   web.sendJson({ type: "join", room: "#both", id: "2" });
-  expect(await web.json()).toMatchObject({ type: "ok", re: "2", users: ["browser", "netcat"] });
+  expect(await web.json()).toMatchObject({ type: "ok", re: "2", users: ["netcat", "browser"] });
   expect(await nc.line()).toBe("* browser joined #both");
   nc.send("/msg #both in the room");
   expect(await web.json()).toMatchObject({ type: "message", to: "#both", text: "in the room" });
