@@ -34,6 +34,12 @@ export async function listenHttp(
       },
       adminToken: options.adminToken,
       stop: options.stop,
+      // ws writes each frame at once; corking its socket makes one write of a flush's frames.
+      cork: (raw) => {
+        const socket = (raw as { _socket?: { cork(): void; uncork(): void } })._socket;
+        socket?.cork();
+        return () => socket?.uncork();
+      },
     }),
   );
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {

@@ -29,7 +29,7 @@ export async function startNode(
   const store = await openStore(config.store);
   const auth: AuthMode =
     config.auth === "token" ? { mode: "token", secret: config.jwtSecret ?? "" } : { mode: "open" };
-  const host = new Host(config, { store, auth });
+  const host = new Host(config, { store, auth, schedule: setImmediate });
   let tcp: Server | null = null;
   let tcpPort: number | null = null;
   if (config.tcpPort !== null) {

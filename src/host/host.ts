@@ -22,6 +22,7 @@ import {
 import { type AuthMode, authenticate } from "./auth.ts";
 import type { RelayConfig } from "./config.ts";
 import { Counters } from "./counters.ts";
+import { Outbox } from "./outbox.ts";
 import { CommandLimit } from "./rate.ts";
 import type { Store } from "./store/store.ts";
 
@@ -40,6 +41,8 @@ export interface Link {
   unsent(): number;
   /** Sends what is queued, then closes. */
   close(): void;
+  /** Runs `writes` so that the frames they write leave in as few packets as possible. */
+  batch?(writes: () => void): void;
 }
 
 /** The part of the configuration the host uses. */
@@ -72,6 +75,12 @@ export interface HostDeps {
   clock?: () => number;
   /** Where the host reports what it cannot answer to a client (store failures). */
   log?: (line: string) => void;
+  /**
+   * Runs the flush of the outboxes soon: after every connection with bytes waiting has been
+   * read, so that one write carries all that a connection is sent meanwhile. Node passes
+   * `setImmediate`; the default is `setTimeout(…, 0)`.
+   */
+  schedule?: (flush: () => void) => void;
 }
 
 /**
@@ -89,6 +98,12 @@ export class Host {
   readonly #log: (line: string) => void;
   readonly #conns = new Map<ConnId, Connection>();
   #dirty: Connection[] = [];
+  #flushPending = false;
+  readonly #schedule: (flush: () => void) => void;
+  readonly #flushNow = () => {
+    this.#flushPending = false;
+    this.flush();
+  };
   #nextConn = 1;
   #stopping = false;
 
@@ -98,6 +113,7 @@ export class Host {
     this.#auth = deps.auth;
     this.#clock = deps.clock ?? Date.now;
     this.#log = deps.log ?? ((line) => console.error(line));
+    this.#schedule = deps.schedule ?? ((flush) => setTimeout(flush, 0));
     this.relay = new Relay({ presence: config.presence });
   }
 
@@ -158,7 +174,7 @@ export class Host {
         remote: c.link.remote,
         connectedAt: new Date(c.connectedAt).toISOString(),
         rooms: view?.rooms ?? [],
-        unsentBytes: c.link.unsent() + c.out.length,
+        unsentBytes: c.link.unsent() + c.out.size,
       };
     });
   }
@@ -201,6 +217,13 @@ export class Host {
     this.input({ type: "close", conn: conn.id, now: this.#clock() });
   }
 
+  /** Asks for a flush soon (see `HostDeps.schedule`). */
+  requestFlush(): void {
+    if (this.#flushPending) return;
+    this.#flushPending = true;
+    this.#schedule(this.#flushNow);
+  }
+
   /** Writes out everything queued for connections since the last flush. */
   flush(): void {
     while (this.#dirty.length > 0) {
@@ -208,12 +231,13 @@ export class Host {
       this.#dirty = [];
       for (const conn of dirty) {
         conn.queued = false;
-        if (conn.out.length === 0 || conn.closing) continue;
-        if (conn.link.unsent() + conn.out.length > this.#config.maxOutboxBytes) {
+        if (conn.out.size === 0 || conn.closing) continue;
+        if (conn.link.unsent() + conn.out.size > this.#config.maxOutboxBytes) {
           this.#overflow(conn);
+        } else if (conn.link.batch) {
+          conn.link.batch(() => conn.out.drain((data) => conn.link.write(data)));
         } else {
-          conn.link.write(conn.out);
-          conn.out = "";
+          conn.out.drain((data) => conn.link.write(data));
         }
       }
     }
@@ -221,7 +245,7 @@ export class Host {
 
   /** A reader too slow for what it is sent: drop what waits, say why if it fits, close. */
   #overflow(conn: Connection): void {
-    conn.out = "";
+    conn.out.clear();
     conn.overflowed = true;
     this.#run(this.relay.handle({ type: "evict", conn: conn.id, reason: "slow_consumer" }));
   }
@@ -325,12 +349,7 @@ export class Host {
     else if (msg.type === "error") this.counters.error(msg.code);
     const data = conn.mode === "json" ? encoded.json() : encoded.text();
     if (data === null) return;
-    if (conn.link.framing === "message") {
-      conn.link.write(data);
-      if (conn.link.unsent() > this.#config.maxOutboxBytes) this.#overflow(conn);
-      return;
-    }
-    conn.out += `${data}\n`;
+    conn.out.add(data);
     if (!conn.queued) {
       conn.queued = true;
       this.#dirty.push(conn);
@@ -340,12 +359,10 @@ export class Host {
   #close(conn: Connection): void {
     if (conn.closing) return;
     // What is queued goes out first (the bye among it), unless the reader is too slow for it.
-    if (conn.out.length > 0) {
-      if (!conn.overflowed || conn.link.unsent() + conn.out.length <= this.#config.maxOutboxBytes) {
-        conn.link.write(conn.out);
-      }
-      conn.out = "";
+    if (!conn.overflowed || conn.link.unsent() + conn.out.size <= this.#config.maxOutboxBytes) {
+      conn.out.drain((data) => conn.link.write(data));
     }
+    conn.out.clear();
     conn.closing = true;
     conn.link.close();
   }
@@ -379,8 +396,8 @@ export class Connection {
   readonly connectedAt: number;
   /** Fixed by the first non-empty frame; null until then. */
   mode: "json" | "text" | null = null;
-  /** Text waiting to be written at the next flush. */
-  out = "";
+  /** What waits to be written at the next flush. */
+  readonly out: Outbox;
   queued = false;
   closing = false;
   overflowed = false;
@@ -395,6 +412,7 @@ export class Connection {
     this.id = id;
     this.link = link;
     this.connectedAt = now;
+    this.out = new Outbox(link.framing);
     this.#maxFrameBytes = config.maxFrameBytes;
     this.#framer = new LineFramer(config.maxFrameBytes);
     this.#limit = config.rateLimit > 0 ? new CommandLimit(config.rateLimit, now) : null;
@@ -403,7 +421,7 @@ export class Connection {
   /** Bytes from a byte stream (TCP): cut into lines, each handled as a frame. */
   receiveBytes(chunk: Uint8Array): void {
     this.#framer.push(chunk, (frame) => this.#rawFrame(frame));
-    this.#host.flush();
+    this.#host.requestFlush();
   }
 
   /** One text message (WebSocket). */
@@ -413,13 +431,13 @@ export class Connection {
     } else {
       this.#text(text);
     }
-    this.#host.flush();
+    this.#host.requestFlush();
   }
 
   /** One binary message (WebSocket): never a frame of this protocol. */
   receiveBinary(): void {
     this.#refuse("bad_frame", "frames are text: send UTF-8 text messages");
-    this.#host.flush();
+    this.#host.requestFlush();
   }
 
   /** The transport closed, whoever closed it. */

@@ -2,14 +2,20 @@ import type { UpgradeWebSocket, WSContext, WSEvents } from "hono/ws";
 import type { Connection, Host, Link } from "../host/mod.ts";
 
 /**
+ * Holds a runtime's socket under a WebSocket back while many frames are written, and returns
+ * the function that lets them go in one write (Node: cork and uncork).
+ */
+export type Cork = (raw: unknown) => () => void;
+
+/**
  * The WebSocket events that carry the relay protocol: a text message is a frame, a binary
  * one gets `bad_frame`; replies go back one message each. `remote` is the peer's address.
  */
-export function relaySocket(host: Host, remote: string): WSEvents {
+export function relaySocket(host: Host, remote: string, cork?: Cork): WSEvents {
   let conn: Connection | null = null;
   return {
     onOpen(_event, ws) {
-      conn = host.connect(wsLink(ws, remote));
+      conn = host.connect(wsLink(ws, remote, cork));
     },
     onMessage(event, _ws) {
       if (typeof event.data === "string") conn?.receiveText(event.data);
@@ -22,8 +28,15 @@ export function relaySocket(host: Host, remote: string): WSEvents {
   };
 }
 
-function wsLink(ws: WSContext, remote: string): Link {
+function wsLink(ws: WSContext, remote: string, cork?: Cork): Link {
   return {
+    ...(cork && {
+      batch: (writes: () => void) => {
+        const uncork = cork(ws.raw);
+        writes();
+        uncork();
+      },
+    }),
     transport: "ws",
     remote,
     framing: "message",
