@@ -178,3 +178,35 @@ describe("JSON mode over TCP", () => {
     bob.close();
   });
 });
+
+describe("the remaining refusals over TCP", () => {
+  test("not_in_room, no_such_room, queue_full, and bye shutdown", async () => {
+    const relay = await startRelay({ RELAY_MAX_QUEUED: "2" });
+    const port = relay.tcpPort as number;
+    const ola = await textUser(port, "ola");
+    ola.send("/join #mine", "quit");
+    await ola.end();
+    const pia = await textUser(port, "pia");
+    pia.send("/join #other", "/leave #other", "/join #x", "/msg #y hi");
+    await pia.lines(3);
+    expect(await pia.line()).toMatch(/^! no_such_room: /);
+    const quinn = await textUser(port, "quinn");
+    quinn.send("/msg #x hi", "/leave #x");
+    expect(await quinn.line()).toMatch(/^! not_in_room: /);
+    expect(await quinn.line()).toMatch(/^! not_in_room: /);
+    quinn.send("/msg ola 1", "/msg ola 2", "/msg ola 3");
+    expect(await quinn.lines(3)).toEqual([
+      "* ola is offline; the message is held for them",
+      "* ola is offline; the message is held for them",
+      "! queue_full: ola has too many messages waiting",
+    ]);
+    const late = await LineClient.open(port);
+    late.send("/ping");
+    expect(await late.line()).toBe("* pong");
+    const stopping = relay.stop();
+    expect(await late.end()).toEqual(["* bye: shutdown"]);
+    await stopping;
+    pia.close();
+    quinn.close();
+  });
+});
