@@ -10,6 +10,7 @@
 export class MessageIds {
   #last = 0;
   #seq = 0;
+  #prefix = "";
   readonly #node: string;
 
   /** `node` tells apart ids made by different processes at the same millisecond. */
@@ -22,16 +23,14 @@ export class MessageIds {
     if (now > this.#last) {
       this.#last = now;
       this.#seq = 0;
+      this.#prefix = now.toString(36).padStart(9, "0");
     } else if (++this.#seq >= SEQ_LIMIT) {
       // More ids in one millisecond than the counter holds: borrow the next millisecond.
       this.#last++;
       this.#seq = 0;
+      this.#prefix = this.#last.toString(36).padStart(9, "0");
     }
-    return (
-      this.#last.toString(36).padStart(9, "0") +
-      this.#seq.toString(36).padStart(4, "0") +
-      this.#node
-    );
+    return this.#prefix + this.#seq.toString(36).padStart(4, "0") + this.#node;
   }
 }
 

@@ -139,3 +139,22 @@ describe("encoding", () => {
     expect(JSON.parse(encodeJson({ type: "bye", reason: "flood" }))).not.toHaveProperty("re");
   });
 });
+
+describe("the JSON encoding of messages", () => {
+  test("is the same as JSON.stringify, for any text", () => {
+    fc.assert(
+      fc.property(fc.string(), fc.boolean(), (text, queued) => {
+        const msg: ServerMessage = {
+          type: "message",
+          id: "0mwt3j2a80000",
+          from: "小明",
+          to: "#dev",
+          text,
+          ts: "2026-01-01T00:00:00.000Z",
+          ...(queued && { queued: true as const }),
+        };
+        expect(encodeJson(msg)).toBe(JSON.stringify(msg));
+      }),
+    );
+  });
+});
