@@ -20,6 +20,7 @@ export function listenTcp(host: Host, hostname: string, port: number): Promise<S
 }
 
 function attach(host: Host, socket: Socket): void {
+  socket.setNoDelay(true);
   const link: Link = {
     transport: "tcp",
     remote: `${socket.remoteAddress}:${socket.remotePort}`,

@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import type { ServerMessage } from "../core/mod.ts";
 import { type Decoded, refused } from "./decoded.ts";
-import { CommandId, CommandSchema } from "./schema.ts";
+import { CommandId, schemaFor } from "./schema.ts";
 
 /**
  * Decodes one JSON-mode frame into a command. `re` is the frame's `id` whenever the frame
@@ -27,15 +27,23 @@ export function decodeJson(frame: string): Decoded {
     if (!id.success) return refused("bad_command", "field id: a string of 1 to 64 characters");
     re = id.output;
   }
-  const parsed = v.safeParse(CommandSchema, fields);
+  const schema = schemaFor(fields.type);
+  if (!schema) {
+    return refused(
+      "bad_command",
+      `field type: unknown command ${JSON.stringify(fields.type ?? null)}`,
+      re,
+    );
+  }
+  const parsed = v.safeParse(schema, fields);
   if (!parsed.success) {
     const issue = parsed.issues[0];
     const field = v.getDotPath(issue) ?? "type";
-    const message =
-      field === "type"
-        ? `field type: unknown command ${JSON.stringify(fields.type ?? null)}`
-        : `field ${field}: ${issue.expected ? `expected ${issue.expected}` : issue.message}`;
-    return refused("bad_command", message, re);
+    return refused(
+      "bad_command",
+      `field ${field}: ${issue.expected ? `expected ${issue.expected}` : issue.message}`,
+      re,
+    );
   }
   return { ok: true, command: parsed.output, re };
 }
@@ -47,6 +55,9 @@ export function decodeJson(frame: string): Decoded {
  * encodeJson({ type: "pong", re: null }); // '{"type":"pong","re":null}'
  */
 export function encodeJson(msg: ServerMessage): string {
+  if (msg.type === "ok" && msg.id !== undefined && !msg.queued) {
+    return `{"type":"ok","re":${msg.re === null ? "null" : JSON.stringify(msg.re)},"id":"${msg.id}"}`;
+  }
   if (msg.type !== "message") return JSON.stringify(msg);
   // The hot path. Ids, names, rooms and timestamps never need escaping (the core made or
   // checked them); only the text does.

@@ -158,3 +158,12 @@ describe("the JSON encoding of messages", () => {
     );
   });
 });
+
+test("the JSON encoding of ok replies is the same as JSON.stringify", () => {
+  fc.assert(
+    fc.property(fc.option(fc.string({ minLength: 1, maxLength: 64 })), (re) => {
+      const ok: ServerMessage = { type: "ok", re, id: "0mwt3j2a80000" };
+      expect(encodeJson(ok)).toBe(JSON.stringify(ok));
+    }),
+  );
+});
