@@ -116,7 +116,16 @@ async function connectAll(c: Extract<WorkerCommand, { cmd: "connect" }>): Promis
   const lane = async () => {
     while (next < c.names.length) {
       const index = next++;
-      await open(c.url, c.room, c.names[index] as string, index);
+      // A server under a storm of connections may reset one: try again, a few times.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await open(c.url, c.room, c.names[index] as string, index);
+          break;
+        } catch (e) {
+          if (attempt === 5) throw e;
+          await new Promise((r) => setTimeout(r, 100 * attempt));
+        }
+      }
     }
   };
   await Promise.all(Array.from({ length: c.parallel }, lane));
