@@ -56,7 +56,7 @@ function tmux(...args: string[]): string {
 const terminals: Terminal[] = [];
 const CHAT = {
   node: "node bin/relay.mjs chat",
-  deno: "node_modules/deno/deno run --allow-net --allow-env --allow-read src/cli/chat/main.ts",
+  deno: "node_modules/deno/deno task chat", // the task README names, with its permissions
 };
 
 function chat(args: string, runtime: keyof typeof CHAT = "node"): Terminal {
