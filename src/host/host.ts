@@ -285,6 +285,8 @@ export class Host {
           );
           break;
         case "loadQueue":
+          // The connection is logging in: its login timer has done its job.
+          clearTimeout(this.#conns.get(effect.conn)?.timer);
           this.#await(
             this.#store.held(effect.key),
             (messages) => ({

@@ -1,12 +1,13 @@
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, mkdtemp } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { LineClient, textUser } from "../support/client.ts";
 import { spawnRelay } from "../support/process.ts";
 
+/** A fresh KV file under ./data, where the Deno task may read and write. */
 async function kvFile(): Promise<string> {
-  return join(await mkdtemp(join(tmpdir(), "relay-kv-")), "relay.kv");
+  await mkdir("data", { recursive: true });
+  return join(await mkdtemp("data/test-"), "relay.kv");
 }
 
 /** Alice sends 3 messages to offline bob on the first server; bob reads them on the second. */

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { afterEach } from "vitest";
 
@@ -15,22 +16,15 @@ export interface RelayProcess {
   exited: Promise<number | null>;
 }
 
-const DENO = "node_modules/deno/deno";
-
-/** The command line that starts the relay on a runtime, as README and deno.json say. */
+/**
+ * The command line that starts the relay on a runtime: what `npm start` runs, and the
+ * `deno task start` line of deno.json run directly (so a signal reaches the server itself),
+ * with the permissions that task asks for.
+ */
 export function relayCommand(runtime: "node" | "deno"): string[] {
-  return runtime === "node"
-    ? [process.execPath, "--import", "tsx", "adapters/node/main.ts"]
-    : [
-        DENO,
-        "run",
-        "--allow-net",
-        "--allow-env",
-        "--allow-read",
-        "--allow-write",
-        "--unstable-kv",
-        "adapters/deno/main.ts",
-      ];
+  if (runtime === "node") return [process.execPath, "--import", "tsx", "adapters/node/main.ts"];
+  const tasks = JSON.parse(readFileSync("deno.json", "utf8")).tasks as Record<string, string>;
+  return (tasks.start as string).split(" ");
 }
 
 const running: RelayProcess[] = [];

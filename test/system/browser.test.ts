@@ -85,7 +85,8 @@ describe.each(["node", "deno"] as const)("the chat page on %s", (runtime) => {
   });
 
   test("a page reconnects and logs in again after the server restarts", async () => {
-    const store = `${ARTIFACTS}/reconnect-${runtime}-${Date.now()}.kv`;
+    await mkdir("data", { recursive: true });
+    const store = `data/test-reconnect-${runtime}-${Date.now()}.kv`;
     const first = await spawnRelay(runtime, { RELAY_STORE: store });
     const url = `http://127.0.0.1:${first.httpPort}/`;
     const page = await browser.newPage();
