@@ -1,5 +1,5 @@
 import { getConnInfo, upgradeWebSocket } from "hono/deno";
-import { type AuthMode, Host, parseConfig, type RelayConfig } from "../../src/host/mod.ts";
+import { authModeOf, Host, parseConfig, type RelayConfig } from "../../src/host/mod.ts";
 import { createApp } from "../../src/http/mod.ts";
 import { openStore } from "./store.ts";
 import { listenTcp } from "./tcp.ts";
@@ -27,8 +27,7 @@ const VARIABLES = [
 /** Starts the relay on Deno: TCP and HTTP/WebSocket on one host; resolves to its stopper. */
 export async function startDeno(config: RelayConfig): Promise<() => Promise<void>> {
   const store = await openStore(config.store);
-  const auth: AuthMode =
-    config.auth === "token" ? { mode: "token", secret: config.jwtSecret ?? "" } : { mode: "open" };
+  const auth = authModeOf(config);
   const host = new Host(config, { store, auth });
   let tcp: Deno.TcpListener | null = null;
   if (config.tcpPort !== null) {
@@ -62,7 +61,6 @@ export async function startDeno(config: RelayConfig): Promise<() => Promise<void
     },
     app.fetch,
   );
-  await Promise.resolve();
   return stop;
 }
 

@@ -1,5 +1,5 @@
 import type { Server } from "node:net";
-import { type AuthMode, Host, parseConfig, type RelayConfig } from "../../src/host/mod.ts";
+import { authModeOf, Host, parseConfig, type RelayConfig } from "../../src/host/mod.ts";
 import { type HttpListener, listenHttp } from "./http.ts";
 import { openStore } from "./store.ts";
 import { listenTcp } from "./tcp.ts";
@@ -27,8 +27,7 @@ export async function startNode(
 ): Promise<NodeRelay> {
   const say = options.quiet ? () => {} : (line: string) => console.log(line);
   const store = await openStore(config.store);
-  const auth: AuthMode =
-    config.auth === "token" ? { mode: "token", secret: config.jwtSecret ?? "" } : { mode: "open" };
+  const auth = authModeOf(config);
   const host = new Host(config, { store, auth, schedule: setImmediate });
   let tcp: Server | null = null;
   let tcpPort: number | null = null;

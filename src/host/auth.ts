@@ -1,9 +1,17 @@
 import { verify } from "hono/jwt";
 import type { AuthResult } from "../core/mod.ts";
+import type { RelayConfig } from "./config.ts";
 import type { PasswordRecord, Store } from "./store/store.ts";
 
 /** How logins prove a name: accounts on demand, or tokens signed by the server's secret. */
 export type AuthMode = { mode: "open" } | { mode: "token"; secret: string };
+
+/** The way logins are checked under a configuration. */
+export function authModeOf(config: Pick<RelayConfig, "auth" | "jwtSecret">): AuthMode {
+  return config.auth === "token" && config.jwtSecret !== null
+    ? { mode: "token", secret: config.jwtSecret }
+    : { mode: "open" };
+}
 
 /** What a login asked for, as the core's `authenticate` effect says it. */
 export interface LoginAttempt {
