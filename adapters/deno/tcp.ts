@@ -19,6 +19,8 @@ export function listenTcp(host: Host, hostname: string, port: number): Deno.TcpL
 
 function attach(host: Host, conn: Deno.TcpConn): void {
   conn.setNoDelay(true);
+  // TCP probes a silent peer, so that a vanished client frees its name.
+  conn.setKeepAlive(true);
   // Deno's writes are asynchronous: the link keeps what waits, and counts it for the host.
   const queue: Uint8Array[] = [];
   let unsent = 0;

@@ -3,6 +3,8 @@ import type { Host, Link } from "../../src/host/mod.ts";
 
 /** How long a closing socket may take to send what it has before it is cut. */
 const CLOSE_GRACE_MS = 2000;
+/** Idle time before TCP probes a silent peer, so that a vanished client frees its name. */
+const KEEPALIVE_MS = 60_000;
 
 /**
  * Serves the relay over TCP with node:net: each socket's bytes go to the host, and the
@@ -21,6 +23,7 @@ export function listenTcp(host: Host, hostname: string, port: number): Promise<S
 
 function attach(host: Host, socket: Socket): void {
   socket.setNoDelay(true);
+  socket.setKeepAlive(true, KEEPALIVE_MS);
   const link: Link = {
     transport: "tcp",
     remote: `${socket.remoteAddress}:${socket.remotePort}`,
