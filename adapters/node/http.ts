@@ -1,4 +1,4 @@
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { serve } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { createNodeWebSocket } from "@hono/node-ws";
@@ -8,6 +8,38 @@ import { createApp } from "../../src/http/mod.ts";
 
 /** Largest WebSocket message the socket layer reads before closing (1009): bounds memory. */
 const MAX_WS_MESSAGE_BYTES = 1024 * 1024;
+
+/**
+ * Writes text frames straight onto the socket under a `ws` WebSocket, all in one buffer:
+ * ws would write (and encode, and wrap) each frame on its own, which costs more than the
+ * relaying. Server frames are unmasked and uncompressed here (ws's permessage-deflate is off
+ * by default), so a frame is a 2-, 4- or 10-byte header and the UTF-8 text.
+ */
+function writeTextFrames(raw: unknown, frames: string[]): boolean {
+  const socket = (raw as { _socket?: Socket } | undefined)?._socket;
+  if (!socket?.writable) return false;
+  const lengths = frames.map((frame) => Buffer.byteLength(frame));
+  let size = 0;
+  for (const n of lengths) size += n + (n < 126 ? 2 : n < 65_536 ? 4 : 10);
+  const buffer = Buffer.allocUnsafe(size);
+  let at = 0;
+  frames.forEach((frame, i) => {
+    const n = lengths[i] as number;
+    buffer[at++] = 0x81; // FIN, text
+    if (n < 126) {
+      buffer[at++] = n;
+    } else if (n < 65_536) {
+      buffer[at++] = 126;
+      at = buffer.writeUInt16BE(n, at);
+    } else {
+      buffer[at++] = 127;
+      at = buffer.writeBigUInt64BE(BigInt(n), at);
+    }
+    at += buffer.write(frame, at, "utf8");
+  });
+  socket.write(buffer);
+  return true;
+}
 
 /** A listening HTTP server and how to close it. */
 export interface HttpListener {
@@ -34,12 +66,7 @@ export async function listenHttp(
       },
       adminToken: options.adminToken,
       stop: options.stop,
-      // ws writes each frame at once; corking its socket makes one write of a flush's frames.
-      cork: (raw) => {
-        const socket = (raw as { _socket?: { cork(): void; uncork(): void } })._socket;
-        socket?.cork();
-        return () => socket?.uncork();
-      },
+      frameWriter: writeTextFrames,
     }),
   );
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {

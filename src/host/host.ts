@@ -41,8 +41,8 @@ export interface Link {
   unsent(): number;
   /** Sends what is queued, then closes. */
   close(): void;
-  /** Runs `writes` so that the frames they write leave in as few packets as possible. */
-  batch?(writes: () => void): void;
+  /** Writes several frames (message framing) in one go, where the runtime can. */
+  writeFrames?(frames: string[]): void;
 }
 
 /** The part of the configuration the host uses. */
@@ -234,13 +234,18 @@ export class Host {
         if (conn.out.size === 0 || conn.closing) continue;
         if (conn.link.unsent() + conn.out.size > this.#config.maxOutboxBytes) {
           this.#overflow(conn);
-        } else if (conn.link.batch) {
-          conn.link.batch(() => conn.out.drain((data) => conn.link.write(data)));
         } else {
-          conn.out.drain((data) => conn.link.write(data));
+          this.#writeOut(conn);
         }
       }
     }
+  }
+
+  /** Hands a connection's outbox to its link: one write of lines, or its frames together. */
+  #writeOut(conn: Connection): void {
+    const { link } = conn;
+    if (link.writeFrames && conn.out.framing === "message") link.writeFrames(conn.out.takeFrames());
+    else conn.out.drain((data) => link.write(data));
   }
 
   /** A reader too slow for what it is sent: drop what waits, say why if it fits, close. */
@@ -362,7 +367,7 @@ export class Host {
     if (conn.closing) return;
     // What is queued goes out first (the bye among it), unless the reader is too slow for it.
     if (!conn.overflowed || conn.link.unsent() + conn.out.size <= this.#config.maxOutboxBytes) {
-      conn.out.drain((data) => conn.link.write(data));
+      this.#writeOut(conn);
     }
     conn.out.clear();
     conn.closing = true;

@@ -9,18 +9,18 @@
  * out.size; // 7
  */
 export class Outbox {
-  readonly #framing: "line" | "message";
+  readonly framing: "line" | "message";
   #lines = "";
   #frames: string[] = [];
   #size = 0;
 
   constructor(framing: "line" | "message") {
-    this.#framing = framing;
+    this.framing = framing;
   }
 
   /** Queues one reply or event, already encoded. */
   add(data: string): void {
-    if (this.#framing === "line") {
+    if (this.framing === "line") {
       this.#lines += `${data}\n`;
       this.#size += data.length + 1;
     } else {
@@ -36,12 +36,19 @@ export class Outbox {
 
   /** Hands everything waiting to `write` (once for lines, once per frame) and empties. */
   drain(write: (data: string) => void): void {
-    if (this.#framing === "line") {
+    if (this.framing === "line") {
       if (this.#lines) write(this.#lines);
     } else {
       for (const frame of this.#frames) write(frame);
     }
     this.clear();
+  }
+
+  /** The frames waiting (message framing), which are then no longer waiting. */
+  takeFrames(): string[] {
+    const frames = this.#frames;
+    this.clear();
+    return frames;
   }
 
   /** Drops everything waiting. */

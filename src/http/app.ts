@@ -3,7 +3,7 @@ import type { Host } from "../host/mod.ts";
 import { adminRoutes } from "./admin.ts";
 import { renderMetrics } from "./metrics.ts";
 import { CHAT_PAGE } from "./page/page.ts";
-import { type Cork, relaySocket, type Upgrade } from "./websocket.ts";
+import { type FrameWriter, relaySocket, type Upgrade } from "./websocket.ts";
 
 /** What the app needs from the runtime it runs on. */
 export interface AppOptions {
@@ -16,8 +16,8 @@ export interface AppOptions {
   adminToken: string | null;
   /** Ends the process after a graceful stop (for `/admin/shutdown`). */
   stop: () => void;
-  /** Batches a WebSocket's frames into one write, where the runtime can. */
-  cork?: Cork;
+  /** Writes a WebSocket's frames in one write, where the runtime can. */
+  frameWriter?: FrameWriter;
 }
 
 /**
@@ -34,7 +34,9 @@ export function createApp(options: AppOptions): Hono {
   );
   app.get(
     "/ws",
-    options.upgradeWebSocket((c) => relaySocket(host, options.remoteAddress(c), options.cork)),
+    options.upgradeWebSocket((c) =>
+      relaySocket(host, options.remoteAddress(c), options.frameWriter),
+    ),
   );
   if (options.adminToken !== null) {
     app.route("/admin", adminRoutes(host, options.adminToken, options.stop));

@@ -2,20 +2,20 @@ import type { UpgradeWebSocket, WSContext, WSEvents } from "hono/ws";
 import type { Connection, Host, Link } from "../host/mod.ts";
 
 /**
- * Holds a runtime's socket under a WebSocket back while many frames are written, and returns
- * the function that lets them go in one write (Node: cork and uncork).
+ * Writes text frames on a runtime's WebSocket (`raw`) in one write; false when it cannot,
+ * and the frames are then sent one by one.
  */
-export type Cork = (raw: unknown) => () => void;
+export type FrameWriter = (raw: unknown, frames: string[]) => boolean;
 
 /**
  * The WebSocket events that carry the relay protocol: a text message is a frame, a binary
  * one gets `bad_frame`; replies go back one message each. `remote` is the peer's address.
  */
-export function relaySocket(host: Host, remote: string, cork?: Cork): WSEvents {
+export function relaySocket(host: Host, remote: string, frameWriter?: FrameWriter): WSEvents {
   let conn: Connection | null = null;
   return {
     onOpen(_event, ws) {
-      conn = host.connect(wsLink(ws, remote, cork));
+      conn = host.connect(wsLink(ws, remote, frameWriter));
     },
     onMessage(event, _ws) {
       if (typeof event.data === "string") conn?.receiveText(event.data);
@@ -28,13 +28,12 @@ export function relaySocket(host: Host, remote: string, cork?: Cork): WSEvents {
   };
 }
 
-function wsLink(ws: WSContext, remote: string, cork?: Cork): Link {
+function wsLink(ws: WSContext, remote: string, frameWriter?: FrameWriter): Link {
   return {
-    ...(cork && {
-      batch: (writes: () => void) => {
-        const uncork = cork(ws.raw);
-        writes();
-        uncork();
+    ...(frameWriter && {
+      writeFrames: (frames: string[]) => {
+        if (ws.readyState !== 1 || frameWriter(ws.raw, frames)) return;
+        for (const frame of frames) ws.send(frame);
       },
     }),
     transport: "ws",

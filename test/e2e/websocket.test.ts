@@ -32,4 +32,17 @@ describe("WebSocket on Node", () => {
     const fine = await wsUser(relay.httpPort, "fine");
     fine.close();
   });
+
+  test("frames of every header size arrive whole and in order", async () => {
+    const relay = await startRelay({ RELAY_RATE_LIMIT: "0", RELAY_MAX_FRAME_BYTES: "65536" });
+    const to = await wsUser(relay.httpPort, "to");
+    const from = await wsUser(relay.httpPort, "from");
+    await to.json(); // from's presence
+    // Short, 126 to 65535 bytes (two-byte length), and a batch of both in one flush.
+    const texts = ["x", "é".repeat(100), "😀".repeat(4000), "y".repeat(125)];
+    from.sendJson(...texts.map((text) => ({ type: "msg", to: "to", text })));
+    for (const text of texts) expect((await to.json()).text).toBe(text);
+    to.close();
+    from.close();
+  });
 });
