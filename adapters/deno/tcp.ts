@@ -58,7 +58,7 @@ function attach(host: Host, conn: Deno.TcpConn): void {
     framing: "line",
     write: (data) => {
       if (done || closing) return;
-      const bytes = encoder.encode(data);
+      const bytes = typeof data === "string" ? encoder.encode(data) : data;
       queue.push(bytes);
       unsent += bytes.length;
       pump();

@@ -35,8 +35,8 @@ export interface Link {
   readonly transport: Transport;
   readonly remote: string;
   readonly framing: "line" | "message";
-  /** Queues text for the peer: a run of lines, or one message. */
-  write(data: string): void;
+  /** Queues data for the peer: a run of encoded lines, or one text message. */
+  write(data: string | Uint8Array): void;
   /** Bytes queued for the peer and not yet taken by it. */
   unsent(): number;
   /** Sends what is queued, then closes. */
@@ -354,9 +354,16 @@ export class Host {
     if (conn.closing) return;
     if (msg.type === "message") this.counters.delivered++;
     else if (msg.type === "error") this.counters.error(msg.code);
-    const data = conn.mode === "json" ? encoded.json() : encoded.text();
-    if (data === null) return;
-    conn.out.add(data);
+    const json = conn.mode === "json";
+    if (conn.link.framing === "line") {
+      const line = json ? encoded.jsonLine() : encoded.textLine();
+      if (line === null) return;
+      conn.out.addLine(line);
+    } else {
+      const frame = json ? encoded.json() : encoded.text();
+      if (frame === null) return;
+      conn.out.addFrame(frame);
+    }
     if (!conn.queued) {
       conn.queued = true;
       this.#dirty.push(conn);
@@ -380,6 +387,8 @@ class Encoded {
   readonly #msg: ServerMessage;
   #json: string | undefined;
   #text: string | null | undefined;
+  #jsonLine: Uint8Array | undefined;
+  #textLine: Uint8Array | null | undefined;
 
   constructor(msg: ServerMessage) {
     this.#msg = msg;
@@ -394,7 +403,24 @@ class Encoded {
     if (this.#text === undefined) this.#text = encodeText(this.#msg);
     return this.#text;
   }
+
+  /** The JSON form as a UTF-8 line; the same bytes go to every recipient. */
+  jsonLine(): Uint8Array {
+    if (this.#jsonLine === undefined) this.#jsonLine = utf8.encode(`${this.json()}\n`);
+    return this.#jsonLine;
+  }
+
+  /** The text form as UTF-8 lines, or null when there is nothing to print. */
+  textLine(): Uint8Array | null {
+    if (this.#textLine === undefined) {
+      const text = this.text();
+      this.#textLine = text === null ? null : utf8.encode(`${text}\n`);
+    }
+    return this.#textLine;
+  }
 }
+
+const utf8 = new TextEncoder();
 
 /** One client connection inside the host: its mode, framing, limits and outbox. */
 export class Connection {

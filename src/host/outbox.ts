@@ -1,16 +1,16 @@
 /**
- * What waits to be written to one connection until the next flush: lines joined into one
- * write for a byte stream, or separate frames for WebSocket. `size` counts UTF-16 units,
- * close enough to bytes to bound memory.
+ * What waits to be written to one connection until the next flush: encoded lines joined
+ * into one write for a byte stream, or separate frames for WebSocket. `size` counts bytes
+ * for lines and UTF-16 units for frames (close enough to bytes to bound memory).
  *
  * @example
  * const out = new Outbox("line");
- * out.add("* pong");
+ * out.addLine(new TextEncoder().encode("* pong\n"));
  * out.size; // 7
  */
 export class Outbox {
   readonly framing: "line" | "message";
-  #lines = "";
+  #lines: Uint8Array[] = [];
   #frames: string[] = [];
   #size = 0;
 
@@ -18,15 +18,16 @@ export class Outbox {
     this.framing = framing;
   }
 
-  /** Queues one reply or event, already encoded. */
-  add(data: string): void {
-    if (this.framing === "line") {
-      this.#lines += `${data}\n`;
-      this.#size += data.length + 1;
-    } else {
-      this.#frames.push(data);
-      this.#size += data.length;
-    }
+  /** Queues one line, encoded with its line ending (a byte stream). */
+  addLine(line: Uint8Array): void {
+    this.#lines.push(line);
+    this.#size += line.length;
+  }
+
+  /** Queues one frame (WebSocket). */
+  addFrame(frame: string): void {
+    this.#frames.push(frame);
+    this.#size += frame.length;
   }
 
   /** How much waits. */
@@ -35,9 +36,9 @@ export class Outbox {
   }
 
   /** Hands everything waiting to `write` (once for lines, once per frame) and empties. */
-  drain(write: (data: string) => void): void {
+  drain(write: (data: string | Uint8Array) => void): void {
     if (this.framing === "line") {
-      if (this.#lines) write(this.#lines);
+      if (this.#lines.length > 0) write(joinBytes(this.#lines, this.#size));
     } else {
       for (const frame of this.#frames) write(frame);
     }
@@ -53,8 +54,20 @@ export class Outbox {
 
   /** Drops everything waiting. */
   clear(): void {
-    this.#lines = "";
+    this.#lines = [];
     this.#frames = [];
     this.#size = 0;
   }
+}
+
+/** The parts as one array; a single part is handed over as it is, without a copy. */
+function joinBytes(parts: Uint8Array[], size: number): Uint8Array {
+  if (parts.length === 1) return parts[0] as Uint8Array;
+  const joined = new Uint8Array(size);
+  let at = 0;
+  for (const part of parts) {
+    joined.set(part, at);
+    at += part.length;
+  }
+  return joined;
 }

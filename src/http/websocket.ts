@@ -40,13 +40,16 @@ function wsLink(ws: WSContext, remote: string, frameWriter?: FrameWriter): Link 
     remote,
     framing: "message",
     write: (data) => {
-      if (ws.readyState === 1) ws.send(data);
+      // Frames reach here as text; only a byte stream's lines come as bytes.
+      if (ws.readyState === 1) ws.send(typeof data === "string" ? data : utf8.decode(data));
     },
     // Hono's context does not say how much waits unsent; the runtime's socket does.
     unsent: () => (ws.raw as { bufferedAmount?: number } | undefined)?.bufferedAmount ?? 0,
     close: () => ws.close(1000, "bye"),
   };
 }
+
+const utf8 = new TextDecoder();
 
 /** The runtime's WebSocket upgrade, as hono/deno or @hono/node-ws provide it. */
 export type Upgrade = UpgradeWebSocket<unknown>;
