@@ -10,21 +10,21 @@ import { createApp } from "../../src/http/mod.ts";
 const MAX_WS_MESSAGE_BYTES = 1024 * 1024;
 
 /**
- * Writes text frames straight onto the socket under a `ws` WebSocket, all in one buffer:
- * ws would write (and encode, and wrap) each frame on its own, which costs more than the
- * relaying. Server frames are unmasked and uncompressed here (ws's permessage-deflate is off
+ * Writes text frames (UTF-8 bytes, shared by every recipient) straight onto the socket
+ * under a `ws` WebSocket, all in one buffer: ws would write (and wrap) each frame on its own,
+ * which costs more than the relaying. Server frames are unmasked and uncompressed here (ws's permessage-deflate is off
  * by default), so a frame is a 2-, 4- or 10-byte header and the UTF-8 text.
  */
-function writeTextFrames(raw: unknown, frames: string[]): boolean {
+function writeTextFrames(raw: unknown, frames: Uint8Array[]): boolean {
   const socket = (raw as { _socket?: Socket } | undefined)?._socket;
   if (!socket?.writable) return false;
-  const lengths = frames.map((frame) => Buffer.byteLength(frame));
   let size = 0;
-  for (const n of lengths) size += n + (n < 126 ? 2 : n < 65_536 ? 4 : 10);
+  for (const frame of frames)
+    size += frame.length + (frame.length < 126 ? 2 : frame.length < 65_536 ? 4 : 10);
   const buffer = Buffer.allocUnsafe(size);
   let at = 0;
-  frames.forEach((frame, i) => {
-    const n = lengths[i] as number;
+  for (const frame of frames) {
+    const n = frame.length;
     buffer[at++] = 0x81; // FIN, text
     if (n < 126) {
       buffer[at++] = n;
@@ -35,8 +35,9 @@ function writeTextFrames(raw: unknown, frames: string[]): boolean {
       buffer[at++] = 127;
       at = buffer.writeBigUInt64BE(BigInt(n), at);
     }
-    at += buffer.write(frame, at, "utf8");
-  });
+    buffer.set(frame, at);
+    at += n;
+  }
   socket.write(buffer);
   return true;
 }

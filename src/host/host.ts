@@ -41,8 +41,11 @@ export interface Link {
   unsent(): number;
   /** Sends what is queued, then closes. */
   close(): void;
-  /** Writes several frames (message framing) in one go, where the runtime can. */
-  writeFrames?(frames: string[]): void;
+  /**
+   * Writes several text frames (message framing), given as UTF-8 bytes, in one go, where
+   * the runtime can; the host then hands over bytes instead of strings.
+   */
+  writeFrames?(frames: Uint8Array[]): void;
 }
 
 /** The part of the configuration the host uses. */
@@ -244,8 +247,11 @@ export class Host {
   /** Hands a connection's outbox to its link: one write of lines, or its frames together. */
   #writeOut(conn: Connection): void {
     const { link } = conn;
-    if (link.writeFrames && conn.out.framing === "message") link.writeFrames(conn.out.takeFrames());
-    else conn.out.drain((data) => link.write(data));
+    if (link.writeFrames && conn.out.framing === "message") {
+      link.writeFrames(conn.out.takeFrames() as Uint8Array[]);
+    } else {
+      conn.out.drain((data) => link.write(data));
+    }
   }
 
   /** A reader too slow for what it is sent: drop what waits, say why if it fits, close. */
@@ -359,6 +365,11 @@ export class Host {
       const line = json ? encoded.jsonLine() : encoded.textLine();
       if (line === null) return;
       conn.out.addLine(line);
+    } else if (conn.link.writeFrames) {
+      // The line's bytes without its "\n": the same bytes for every recipient.
+      const line = json ? encoded.jsonLine() : encoded.textLine();
+      if (line === null) return;
+      conn.out.addFrame(line.subarray(0, line.length - 1));
     } else {
       const frame = json ? encoded.json() : encoded.text();
       if (frame === null) return;

@@ -11,7 +11,7 @@
 export class Outbox {
   readonly framing: "line" | "message";
   #lines: Uint8Array[] = [];
-  #frames: string[] = [];
+  #frames: (string | Uint8Array)[] = [];
   #size = 0;
 
   constructor(framing: "line" | "message") {
@@ -24,8 +24,8 @@ export class Outbox {
     this.#size += line.length;
   }
 
-  /** Queues one frame (WebSocket). */
-  addFrame(frame: string): void {
+  /** Queues one frame (WebSocket): its text, or its UTF-8 bytes for `Link.writeFrames`. */
+  addFrame(frame: string | Uint8Array): void {
     this.#frames.push(frame);
     this.#size += frame.length;
   }
@@ -46,7 +46,7 @@ export class Outbox {
   }
 
   /** The frames waiting (message framing), which are then no longer waiting. */
-  takeFrames(): string[] {
+  takeFrames(): (string | Uint8Array)[] {
     const frames = this.#frames;
     this.clear();
     return frames;

@@ -2,10 +2,10 @@ import type { UpgradeWebSocket, WSContext, WSEvents } from "hono/ws";
 import type { Connection, Host, Link } from "../host/mod.ts";
 
 /**
- * Writes text frames on a runtime's WebSocket (`raw`) in one write; false when it cannot,
- * and the frames are then sent one by one.
+ * Writes text frames, given as UTF-8 bytes, on a runtime's WebSocket (`raw`) in one write;
+ * false when it cannot, and the frames are then sent one by one.
  */
-export type FrameWriter = (raw: unknown, frames: string[]) => boolean;
+export type FrameWriter = (raw: unknown, frames: Uint8Array[]) => boolean;
 
 /**
  * The WebSocket events that carry the relay protocol: a text message is a frame, a binary
@@ -31,9 +31,9 @@ export function relaySocket(host: Host, remote: string, frameWriter?: FrameWrite
 function wsLink(ws: WSContext, remote: string, frameWriter?: FrameWriter): Link {
   return {
     ...(frameWriter && {
-      writeFrames: (frames: string[]) => {
+      writeFrames: (frames: Uint8Array[]) => {
         if (ws.readyState !== 1 || frameWriter(ws.raw, frames)) return;
-        for (const frame of frames) ws.send(frame);
+        for (const frame of frames) ws.send(utf8.decode(frame));
       },
     }),
     transport: "ws",
