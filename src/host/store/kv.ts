@@ -14,7 +14,7 @@ interface AtomicLike {
 }
 
 /**
- * The part of the Deno KV API the store uses: `Deno.openKv()` on Deno and `openKv()` from
+ * The part of the Deno KV API the store uses: the runtime's own `openKv()` on Deno and `openKv()` from
  * `@deno/kv` on Node both give one.
  */
 export interface KvLike {
@@ -39,7 +39,7 @@ const BATCH = 100;
  * that check what they read.
  *
  * @example
- * const store = new KvStore(await Deno.openKv("./data/relay.kv"));
+ * const store = new KvStore(await openKv("./data/relay.kv")); // Deno's, or @deno/kv's
  */
 export class KvStore implements Store {
   readonly #kv: KvLike;
