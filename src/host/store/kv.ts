@@ -14,8 +14,8 @@ interface AtomicLike {
 }
 
 /**
- * The part of the Deno KV API the store uses: the runtime's own `openKv()` on Deno and `openKv()` from
- * `@deno/kv` on Node both give one.
+ * The part of the Deno KV API the store uses: the runtime's own `openKv()` on Deno and
+ * `openKv()` from `@deno/kv` on Node both give one.
  */
 export interface KvLike {
   get<T = unknown>(key: KvKey): Promise<{ value: T | null; versionstamp: string | null }>;
