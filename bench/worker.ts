@@ -1,7 +1,8 @@
 // A load-generator worker process: holds a share of the clients, sends at the rate it is
 // told, and reports how many messages arrived and how late (a latency histogram).
+
+import { randomBytes } from "node:crypto";
 import { connect, type Socket } from "node:net";
-import WebSocket from "ws";
 import { DIALECTS, type Dialect, type DialectName } from "./dialects.ts";
 import { BIN_MS, BINS } from "./histogram.ts";
 
@@ -33,9 +34,53 @@ export type WorkerReply =
   | { kind: "ran"; sent: number; received: number; histogram: [number, number][] }
   | { kind: "error"; message: string };
 
+/**
+ * Client frames for each line of `lines`: text frames, masked with a zero key (a valid key
+ * that leaves the payload as it is, which is all a load generator needs).
+ */
+function clientFrames(lines: string): Buffer {
+  const parts: Buffer[] = [];
+  for (const line of lines.split("\n")) {
+    if (!line) continue;
+    const payload = Buffer.from(line);
+    const n = payload.length;
+    const header = Buffer.alloc(n < 126 ? 6 : 8);
+    header[0] = 0x81;
+    if (n < 126) header[1] = 0x80 | n;
+    else {
+      header[1] = 0x80 | 126;
+      header.writeUInt16BE(n, 2);
+    }
+    parts.push(header, payload);
+  }
+  return Buffer.concat(parts);
+}
+
+/** Reads whole server frames from `data`, hands text ones to `text`; returns the rest. */
+function serverFrames(data: Buffer, text: (t: string) => void): Buffer {
+  let at = 0;
+  for (;;) {
+    if (data.length - at < 2) break;
+    const opcode = (data[at] as number) & 0x0f;
+    let n = (data[at + 1] as number) & 0x7f;
+    let start = at + 2;
+    if (n === 126) {
+      if (data.length - at < 4) break;
+      n = data.readUInt16BE(at + 2);
+      start = at + 4;
+    } else if (n === 127) {
+      if (data.length - at < 10) break;
+      n = Number(data.readBigUInt64BE(at + 2));
+      start = at + 10;
+    }
+    if (data.length < start + n) break;
+    if (opcode === 1) text(data.toString("utf8", start, start + n));
+    at = start + n;
+  }
+  return data.subarray(at);
+}
+
 interface Client {
-  /** WebSocket: one frame per line. */
-  frames: boolean;
   write(data: string): void;
   close(): void;
 }
@@ -75,7 +120,6 @@ function open(url: string, room: string | null, name: string, index: number): Pr
       const { hostname, port } = new URL(url);
       const socket: Socket = connect(Number(port), hostname);
       const client: Client = {
-        frames: false,
         write: (d) => socket.write(d),
         close: () => socket.destroy(),
       };
@@ -93,18 +137,39 @@ function open(url: string, room: string | null, name: string, index: number): Pr
       });
       socket.once("error", reject);
     } else {
-      const ws = new WebSocket(url, { perMessageDeflate: false });
+      const { hostname, port, pathname } = new URL(url);
+      const socket: Socket = connect(Number(port), hostname);
+      socket.setNoDelay(true);
+      // A WebSocket client by hand: the `ws` package costs more per frame than the server
+      // under test spends relaying it, and this process shares the cores with that server.
       const client: Client = {
-        frames: true,
-        write: (d) => ws.send(d),
-        close: () => ws.terminate(),
+        write: (d) => socket.write(clientFrames(d)),
+        close: () => socket.destroy(),
       };
-      ws.on("message", (data) => handle(client, data.toString()));
-      ws.once("open", () => {
-        clients[index] = client;
-        for (const frame of dialect.login(name, room).split("\n")) if (frame) ws.send(frame);
+      let upgraded = false;
+      let pending: Buffer = Buffer.alloc(0);
+      socket.on("data", (chunk: Buffer) => {
+        pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+        if (!upgraded) {
+          const end = pending.indexOf("\r\n\r\n");
+          if (end === -1) return;
+          if (!pending.subarray(0, 12).toString().includes(" 101"))
+            return reject(new Error("no upgrade"));
+          upgraded = true;
+          pending = pending.subarray(end + 4);
+          clients[index] = client;
+          client.write(dialect.login(name, room));
+        }
+        pending = serverFrames(pending, (text) => handle(client, text));
       });
-      ws.once("error", reject);
+      socket.once("connect", () => {
+        socket.write(
+          `GET ${pathname} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nUpgrade: websocket\r\n` +
+            "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n" +
+            `Sec-WebSocket-Key: ${randomBytes(16).toString("base64")}\r\n\r\n`,
+        );
+      });
+      socket.once("error", reject);
     }
   });
 }
@@ -150,11 +215,7 @@ async function run(c: Extract<WorkerCommand, { cmd: "run" }>): Promise<WorkerRep
       }
       for (const [index, data] of batches) {
         const client = clients[index] as Client;
-        if (!client.frames) {
-          client.write(data);
-          continue;
-        }
-        for (const frame of data.split("\n")) if (frame) client.write(frame);
+        client.write(data);
       }
       if (elapsed >= c.durationMs) {
         clearInterval(tick);
