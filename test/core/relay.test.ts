@@ -252,15 +252,53 @@ describe("messages", () => {
     expect(w.cmd(A, { type: "say", text: "hi" })).toMatchObject([{ type: "hold", key: "erin" }]);
   });
 
-  test("a message held while its recipient logs in is delivered once", () => {
+  test("messages sent while the recipient logs in arrive right after welcome", () => {
     const w = three();
     w.open(4);
     w.cmd(4, { type: "login", name: "dora" });
     w.authed(4, "ok"); // dora is now loading her queue
-    w.cmd(A, { type: "msg", to: "dora", text: "live" });
-    expect(to(4, w.cmd(A, { type: "msg", to: "dora", text: "live" }))).toEqual([]);
+    expect(to(4, w.cmd(A, { type: "msg", to: "dora", text: "one" }))).toEqual([]);
+    expect(to(4, w.cmd(A, { type: "msg", to: "dora", text: "two" }))).toEqual([]);
     const effects = w.relay.handle({ type: "queueLoaded", conn: 4, messages: [], now: w.now });
-    expect(to(4, effects).map((m) => m.type)).toEqual(["welcome", "message", "message"]);
+    expect(to(4, effects).map((m) => (m.type === "message" ? m.text : m.type))).toEqual([
+      "welcome",
+      "one",
+      "two",
+    ]);
+  });
+
+  test("a message held while its recipient logs in is delivered once, and then dropped", () => {
+    const w = three();
+    w.cmd(B, { type: "quit" });
+    const [hold] = w.cmd(A, { type: "msg", to: "bob", text: "late" });
+    const message = (hold as { message: ChatMessage }).message;
+    w.open(4);
+    w.cmd(4, { type: "login", name: "bob" });
+    w.authed(4, "ok"); // bob is loading his queue while the store holds the message
+    const held = w.relay.handle({ type: "held", conn: A, result: "held", now: w.now });
+    expect(to(4, held)).toEqual([]);
+    // The store's answer already had it: it is handed over once, and dropped once.
+    const effects = w.relay.handle({
+      type: "queueLoaded",
+      conn: 4,
+      messages: [message],
+      now: w.now,
+    });
+    expect(to(4, effects).map((m) => m.type)).toEqual(["welcome", "message"]);
+    expect(effects.filter((e) => e.type === "dropQueued")).toEqual([
+      { type: "dropQueued", key: "bob", ids: [message.id] },
+    ]);
+  });
+
+  test("a message held after its recipient's queue was loaded is handed over at once", () => {
+    const w = three();
+    w.cmd(B, { type: "quit" });
+    const [hold] = w.cmd(A, { type: "msg", to: "bob", text: "later" });
+    const message = (hold as { message: ChatMessage }).message;
+    w.login(4, "bob"); // the queue loaded before the message was stored
+    const effects = w.relay.handle({ type: "held", conn: A, result: "held", now: w.now });
+    expect(to(4, effects)).toMatchObject([{ type: "message", text: "later", queued: true }]);
+    expect(effects).toContainEqual({ type: "dropQueued", key: "bob", ids: [message.id] });
   });
 });
 
