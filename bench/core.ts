@@ -12,7 +12,7 @@ function loggedIn(n: number, room: string | null): Relay {
       re: null,
       now: 0,
     });
-    relay.handle({ type: "authenticated", conn, result: "ok", now: 0 });
+    relay.handle({ type: "authenticated", conn, key: `u${conn}`, result: "ok", now: 0 });
     relay.handle({ type: "queueLoaded", conn, messages: [], now: 0 });
     if (room)
       relay.handle({ type: "command", conn, command: { type: "join", room }, re: null, now: 0 });

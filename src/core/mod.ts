@@ -2,6 +2,7 @@
  * The relay core: a pure state machine over the chat model of PROTOCOL.md.
  * @module
  */
+export * from "./bus.ts";
 export * from "./ids.ts";
 export * from "./names.ts";
 export * from "./relay.ts";

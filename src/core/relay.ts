@@ -1,3 +1,4 @@
+import type { BusEvent, RemoteUser } from "./bus.ts";
 import { MessageIds } from "./ids.ts";
 import { checkName, checkRoom, checkText, isError, nameKey } from "./names.ts";
 import type { Pending, Room, Session, Target } from "./state.ts";
@@ -22,11 +23,25 @@ export interface RelayOptions {
   presence: "all" | "off";
   /** Commands a connection may have waiting behind a slow one before it counts as a flood. */
   maxBacklog: number;
-  /** Tag appended to message ids, to keep them unique across processes. */
+  /**
+   * This node's name in its cluster; it is also appended to message ids, to keep them
+   * unique across processes.
+   */
   node: string;
+  /** Whether other nodes share the users, rooms and messages (effects `publish`). */
+  clustered: boolean;
 }
 
-const DEFAULTS: RelayOptions = { presence: "all", maxBacklog: 256, node: "" };
+const DEFAULTS: RelayOptions = { presence: "all", maxBacklog: 256, node: "", clustered: false };
+
+/** How a session leaves: what the others are told, and whether its name is let go. */
+type Departure =
+  /** Gone: others see it go offline; its name is released. */
+  | "gone"
+  /** The server stops: the other nodes hear it once (`down`); its name is released. */
+  | "stopping"
+  /** Its user logged in again elsewhere: nothing to tell, and the name stays taken. */
+  | "moved";
 
 /** What the operator sees of one connection's chat state. */
 export interface SessionView {
@@ -52,6 +67,8 @@ export class Relay {
   /** Claimed names (logging in or online), by key. */
   readonly #users = new Map<string, Session>();
   readonly #rooms = new Map<string, Room>();
+  /** Users online on other nodes, by key. */
+  readonly #remote = new Map<string, RemoteUser>();
   #shuttingDown = false;
   #out: Effect[] = [];
 
@@ -81,19 +98,26 @@ export class Relay {
       }
       case "evict": {
         const s = this.#sessions.get(input.conn);
-        if (s) this.#kickOut(s, input.reason, true);
+        if (s) this.#kickOut(s, input.reason, "gone");
         break;
       }
       case "close": {
         const s = this.#sessions.get(input.conn);
-        if (s) this.#detach(s, true);
+        if (s) this.#detach(s, "gone");
         break;
       }
-      case "authenticated":
+      case "authenticated": {
+        const waiting = this.#sessions.get(input.conn)?.waiting;
+        if (waiting?.kind !== "auth") {
+          // The connection went away while its name was being claimed: let the name go.
+          if (claimed(input.result) && !this.#users.has(input.key)) this.#release(input.key);
+          break;
+        }
         this.#resume(input.conn, "auth", input.now, (s, w) =>
           this.#authenticated(s, w, input.result, input.name),
         );
         break;
+      }
       case "queueLoaded":
         this.#resume(input.conn, "queue", input.now, (s, w) => this.#admit(s, w, input.messages));
         break;
@@ -107,21 +131,31 @@ export class Relay {
             : this.#error(s, w.re, "no_such_user", noSuchUser(w.target.name)),
         );
         break;
-      case "announce":
-        this.#fanout(this.#onlineConns(null), {
-          type: "announce",
-          text: input.text,
-          ts: isoTime(input.now),
-        });
+      case "announce": {
+        const ts = isoTime(input.now);
+        this.#fanout(this.#onlineConns(null), { type: "announce", text: input.text, ts });
+        this.#publish({ kind: "announce", node: this.#node, text: input.text, ts });
         break;
+      }
       case "kick": {
-        const s = this.#users.get(nameKey(input.name.normalize("NFC")));
-        if (s) this.#kickOut(s, "kicked", true);
+        const key = nameKey(input.name.normalize("NFC"));
+        const s = this.#users.get(key);
+        if (s) this.#kickOut(s, "kicked", "gone");
+        const remote = this.#remote.get(key);
+        if (remote)
+          this.#publish({ kind: "kick", node: this.#node, name: remote.name }, remote.node);
         break;
       }
       case "shutdown":
+        this.#publish({ kind: "down", node: this.#node });
         this.#shuttingDown = true;
-        for (const s of [...this.#sessions.values()]) this.#kickOut(s, "shutdown", false);
+        for (const s of [...this.#sessions.values()]) this.#kickOut(s, "shutdown", "stopping");
+        break;
+      case "bus":
+        if (input.event.node !== this.#node) this.#bus(input.event);
+        break;
+      case "nodeDown":
+        this.#forgetNode(input.node, true);
         break;
     }
     return this.#out;
@@ -133,12 +167,13 @@ export class Relay {
     return phase === "online" || phase === "admitting";
   }
 
-  /** Whether a user of this name is online (or logging in) here. */
+  /** Whether a user of this name is online (or logging in), here or on another node. */
   isOnline(name: string): boolean {
-    return this.#users.has(nameKey(name.normalize("NFC")));
+    const key = nameKey(name.normalize("NFC"));
+    return this.#users.has(key) || this.#remote.has(key);
   }
 
-  /** How many users are logged in. */
+  /** How many users are logged in here. */
   get userCount(): number {
     return this.#users.size;
   }
@@ -158,7 +193,7 @@ export class Relay {
   #command(s: Session, pending: Pending, now: number): void {
     if (s.waiting) {
       if (s.backlog.length >= this.#options.maxBacklog) {
-        this.#kickOut(s, "flood", true);
+        this.#kickOut(s, "flood", "gone");
       } else {
         s.backlog.push(pending);
       }
@@ -175,7 +210,7 @@ export class Relay {
         return this.#send(s.conn, { type: "help", re });
       case "quit":
         this.#send(s.conn, { type: "bye", re, reason: "quit" });
-        this.#close(s, true);
+        this.#close(s, "gone");
         return;
       case "login":
         if (loggedIn) {
@@ -207,7 +242,7 @@ export class Relay {
           type: "rooms",
           re,
           rooms: [...this.#rooms.values()]
-            .map((r) => ({ room: r.name, members: r.members.size }))
+            .map((r) => ({ room: r.name, members: r.members.size + r.remote.size }))
             .sort((a, b) => compareNames(a.room, b.room)),
         });
     }
@@ -219,7 +254,7 @@ export class Relay {
     }
     const checked = checkName(command.name);
     if (isError(checked)) return this.#error(s, re, checked.code, checked.message);
-    const holder = this.#users.get(checked.key);
+    const holder = this.#users.get(checked.key) ?? this.#remote.get(checked.key);
     if (holder && command.password === undefined && command.token === undefined) {
       return this.#error(s, re, "name_taken", nameTaken(checked.name));
     }
@@ -242,16 +277,16 @@ export class Relay {
       return this.#error(s, w.re, "auth_failed", "wrong password or token");
     }
     const holder = this.#users.get(w.key);
-    let takeover = false;
-    if (holder) {
-      if (result !== "verified") {
-        s.phase = "anonymous";
-        return this.#error(s, w.re, "name_taken", nameTaken(w.name));
-      }
-      // The rightful owner came back: the old connection makes way, silently for others.
-      this.#kickOut(holder, "replaced", false);
-      takeover = true;
+    if (result === "taken" || (holder && result !== "verified")) {
+      s.phase = "anonymous";
+      return this.#error(s, w.re, "name_taken", nameTaken(w.name));
     }
+    // The rightful owner came back: the old connection makes way, silently for others.
+    if (holder) this.#kickOut(holder, "replaced", "moved");
+    // The cluster let this node have the name: whoever had it elsewhere moves here.
+    const moved = this.#remote.has(w.key);
+    if (moved) this.#forgetRemote(w.key, null, false);
+    const takeover = holder !== undefined || moved;
     s.name = shown !== undefined && nameKey(shown) === w.key ? shown : w.name;
     s.key = w.key;
     s.self = { kind: "user", name: s.name, key: s.key };
@@ -265,6 +300,7 @@ export class Relay {
     s.phase = "online";
     const users: string[] = [];
     for (const u of this.#users.values()) if (u !== s && u.phase === "online") users.push(u.name);
+    for (const u of this.#remote.values()) users.push(u.name);
     this.#send(s.conn, {
       type: "welcome",
       re: w.re,
@@ -291,12 +327,13 @@ export class Relay {
     if (late.length > 0) this.#out.push({ type: "dropQueued", key: s.key, ids: late });
     s.fromQueue = fromQueue;
     if (!w.takeover) this.#presence(s, "online");
+    this.#publish({ kind: "online", node: this.#node, name: s.name, quiet: w.takeover });
   }
 
   #to(s: Session, raw: string, re: Re): void {
     const target = this.#target(s, raw, re);
     if (!target) return;
-    if (target.kind !== "user" || this.#users.has(target.key)) {
+    if (target.kind !== "user" || this.#users.has(target.key) || this.#remote.has(target.key)) {
       return this.#choosePartner(s, re, target);
     }
     s.waiting = { kind: "lookup", re, target };
@@ -337,21 +374,28 @@ export class Relay {
     const bad = checkText(text);
     if (bad) return this.#error(s, re, bad.code, bad.message);
     const recipient = target.kind === "user" ? this.#users.get(target.key) : undefined;
+    const remote = target.kind === "user" && !recipient ? this.#remote.get(target.key) : undefined;
     const message: ChatMessage = {
       type: "message",
       id: this.#ids.next(now),
       from: s.name,
-      to: recipient ? recipient.name : target.name,
+      to: recipient ? recipient.name : remote ? remote.name : target.name,
       text,
       ts: isoTime(now),
     };
     if (target.kind === "all") {
       this.#fanout(this.#onlineConns(s), message);
+      this.#publish({ kind: "message", node: this.#node, scope: "all", message });
     } else if (target.kind === "room") {
       const room = this.#rooms.get(target.key) as Room;
       this.#fanout(this.#memberConns(room, s), message);
+      if (room.remote.size > 0) {
+        this.#publish({ kind: "message", node: this.#node, scope: "room", message });
+      }
     } else if (recipient) {
       this.#receive(recipient, message, s.self ?? undefined);
+    } else if (remote) {
+      this.#publish({ kind: "message", node: this.#node, scope: "user", message }, remote.node);
     } else {
       s.waiting = { kind: "hold", re, key: target.key, message };
       this.#out.push({ type: "hold", conn: s.conn, key: target.key, message });
@@ -369,15 +413,26 @@ export class Relay {
       return this.#error(s, w.re, "queue_full", `${message.to} has too many messages waiting`);
     }
     this.#send(s.conn, { type: "ok", re: w.re, id: message.id, queued: true, to: message.to });
-    // The recipient may have logged in while the message was being stored.
-    const recipient = this.#users.get(w.key);
-    if (!recipient) return;
+    // The recipient may have logged in, here or elsewhere, while the message was stored.
     const queued: ChatMessage = { ...message, queued: true };
+    const recipient = this.#users.get(w.key);
+    if (recipient) return this.#receiveHeld(recipient, queued);
+    const remote = this.#remote.get(w.key);
+    if (remote) {
+      this.#publish(
+        { kind: "message", node: this.#node, scope: "user", message: queued },
+        remote.node,
+      );
+    }
+  }
+
+  /** Hands over a message that is also in the store, unless it was handed over already. */
+  #receiveHeld(recipient: Session, queued: ChatMessage): void {
     if (recipient.phase === "admitting") {
       recipient.deferred.push(queued);
-    } else if (!recipient.fromQueue?.has(message.id)) {
+    } else if (!recipient.fromQueue?.has(queued.id)) {
       this.#receive(recipient, queued);
-      this.#out.push({ type: "dropQueued", key: w.key, ids: [message.id] });
+      this.#out.push({ type: "dropQueued", key: recipient.key, ids: [queued.id] });
     }
   }
 
@@ -402,22 +457,24 @@ export class Relay {
   #join(s: Session, raw: string, re: Re): void {
     const checked = checkRoom(raw);
     if (isError(checked)) return this.#error(s, re, checked.code, checked.message);
-    let room = this.#rooms.get(checked.key);
-    if (!room) {
-      room = { name: checked.name, key: checked.key, members: new Map() };
-      this.#rooms.set(checked.key, room);
-    }
+    const room = this.#room(checked.name, checked.key);
     if (!room.members.has(s.key)) {
       this.#fanout(this.#memberConns(room, s), { type: "joined", room: room.name, name: s.name });
       room.members.set(s.key, s);
       s.rooms.set(room.key, room);
+      this.#publish({ kind: "joined", node: this.#node, room: room.name, name: s.name });
     }
-    this.#send(s.conn, {
-      type: "ok",
-      re,
-      room: room.name,
-      users: [...room.members.values()].map((m) => m.name),
-    });
+    this.#send(s.conn, { type: "ok", re, room: room.name, users: memberNames(room) });
+  }
+
+  /** The room of this key, made (named as given) if nobody is in it. */
+  #room(name: string, key: string): Room {
+    let room = this.#rooms.get(key);
+    if (!room) {
+      room = { name, key, members: new Map(), remote: new Map() };
+      this.#rooms.set(key, room);
+    }
+    return room;
   }
 
   #leave(s: Session, raw: string, re: Re): void {
@@ -435,10 +492,18 @@ export class Relay {
   #leaveRoom(s: Session, room: Room): void {
     room.members.delete(s.key);
     s.rooms.delete(room.key);
-    if (room.members.size === 0) {
+    this.#left(room, s.name);
+    if (!this.#shuttingDown) {
+      this.#publish({ kind: "left", node: this.#node, room: room.name, name: s.name });
+    }
+  }
+
+  /** Someone left the room: the members here are told, and an empty room goes. */
+  #left(room: Room, name: string): void {
+    if (room.members.size === 0 && room.remote.size === 0) {
       this.#rooms.delete(room.key);
     } else {
-      this.#fanout(this.#memberConns(room, null), { type: "left", room: room.name, name: s.name });
+      this.#fanout(this.#memberConns(room, null), { type: "left", room: room.name, name });
     }
   }
 
@@ -446,14 +511,145 @@ export class Relay {
     if (raw === undefined) {
       const users: string[] = [];
       for (const u of this.#users.values()) if (u.phase === "online") users.push(u.name);
+      for (const u of this.#remote.values()) users.push(u.name);
       return this.#send(s.conn, { type: "who", re, users });
     }
     const checked = checkRoom(raw);
     if (isError(checked)) return this.#error(s, re, checked.code, checked.message);
     const room = this.#rooms.get(checked.key);
     if (!room) return this.#error(s, re, "no_such_room", `there is no room ${checked.name}`);
-    const users = [...room.members.values()].map((m) => m.name);
-    this.#send(s.conn, { type: "who", re, room: room.name, users });
+    this.#send(s.conn, { type: "who", re, room: room.name, users: memberNames(room) });
+  }
+
+  // --- the cluster ---
+
+  get #node(): string {
+    return this.#options.node;
+  }
+
+  #publish(event: BusEvent, node?: string): void {
+    if (!this.#options.clustered) return;
+    this.#out.push(
+      node === undefined ? { type: "publish", event } : { type: "publish", event, node },
+    );
+  }
+
+  #release(key: string): void {
+    if (this.#options.clustered) this.#out.push({ type: "release", key });
+  }
+
+  /** What another node said. */
+  #bus(e: BusEvent): void {
+    switch (e.kind) {
+      case "hello":
+        return this.#publish(this.#state(), e.node);
+      case "state":
+        this.#forgetNode(e.node, false);
+        for (const name of e.users) this.#remoteOnline(e.node, name, true);
+        for (const { room, members } of e.rooms) {
+          for (const name of members) this.#remoteJoined(e.node, room, name, true);
+        }
+        return;
+      case "online":
+        return this.#remoteOnline(e.node, e.name, e.quiet);
+      case "offline":
+        return this.#forgetRemote(nameKey(e.name), e.node, !e.quiet);
+      case "joined":
+        return this.#remoteJoined(e.node, e.room, e.name, false);
+      case "left": {
+        const room = this.#rooms.get(nameKey(e.room));
+        const key = nameKey(e.name);
+        if (room?.remote.get(key)?.node !== e.node) return;
+        room.remote.delete(key);
+        return this.#left(room, e.name);
+      }
+      case "message":
+        return this.#remoteMessage(e.scope, e.message);
+      case "announce":
+        return this.#fanout(this.#onlineConns(null), { type: "announce", text: e.text, ts: e.ts });
+      case "kick": {
+        const s = this.#users.get(nameKey(e.name));
+        if (s) this.#kickOut(s, "kicked", "gone");
+        return;
+      }
+      case "down":
+        return this.#forgetNode(e.node, true);
+    }
+  }
+
+  /** Everything this node holds, for a node that asks. */
+  #state(): BusEvent {
+    const users: string[] = [];
+    for (const u of this.#users.values()) if (u.phase === "online") users.push(u.name);
+    const rooms: { room: string; members: string[] }[] = [];
+    for (const room of this.#rooms.values()) {
+      if (room.members.size === 0) continue;
+      rooms.push({ room: room.name, members: [...room.members.values()].map((m) => m.name) });
+    }
+    return { kind: "state", node: this.#node, users, rooms };
+  }
+
+  #remoteOnline(node: string, name: string, quiet: boolean): void {
+    const key = nameKey(name);
+    // The user logged in there again: the session here makes way.
+    const here = this.#users.get(key);
+    if (here) this.#kickOut(here, "replaced", "moved");
+    const known = this.#remote.has(key) || here !== undefined;
+    this.#remote.set(key, { name, node });
+    if (!quiet && !known && this.#options.presence === "all") {
+      this.#fanout(this.#onlineConns(null), { type: "presence", name, status: "online" });
+    }
+  }
+
+  #remoteJoined(node: string, roomName: string, name: string, quiet: boolean): void {
+    const key = nameKey(name);
+    const room = this.#room(roomName, nameKey(roomName));
+    if (room.remote.has(key) || room.members.has(key)) return;
+    if (!quiet) {
+      this.#fanout(this.#memberConns(room, null), { type: "joined", room: room.name, name });
+    }
+    room.remote.set(key, { name, node });
+  }
+
+  /** Forgets a user of another node (of `node` only, when given), and their rooms. */
+  #forgetRemote(key: string, node: string | null, presence: boolean): void {
+    const user = this.#remote.get(key);
+    if (!user || (node !== null && user.node !== node)) return;
+    this.#remote.delete(key);
+    for (const room of [...this.#rooms.values()]) {
+      if (room.remote.get(key)?.node !== user.node) continue;
+      room.remote.delete(key);
+      this.#left(room, user.name);
+    }
+    if (presence && this.#options.presence === "all") {
+      this.#fanout(this.#onlineConns(null), {
+        type: "presence",
+        name: user.name,
+        status: "offline",
+      });
+    }
+  }
+
+  /** Forgets every user of a node: it stopped, died, or is about to say what it holds. */
+  #forgetNode(node: string, presence: boolean): void {
+    for (const [key, user] of [...this.#remote]) {
+      if (user.node === node) this.#forgetRemote(key, node, presence);
+    }
+  }
+
+  #remoteMessage(scope: "user" | "room" | "all", message: ChatMessage): void {
+    if (scope === "all") return this.#fanout(this.#onlineConns(null), message);
+    const key = nameKey(message.to);
+    if (scope === "room") {
+      const room = this.#rooms.get(key);
+      if (room) this.#fanout(this.#memberConns(room, null), message);
+      return;
+    }
+    const recipient = this.#users.get(key);
+    if (recipient && message.queued) return this.#receiveHeld(recipient, message);
+    if (recipient) return this.#receive(recipient, message);
+    // The recipient left meanwhile: the message waits for them like any other.
+    if (!message.queued) this.#out.push({ type: "keep", key, message });
   }
 
   // --- sessions ---
@@ -476,26 +672,31 @@ export class Relay {
   }
 
   /** Says goodbye to a session and closes it. */
-  #kickOut(s: Session, reason: Exclude<ByeReason, "quit">, presence: boolean) {
+  #kickOut(s: Session, reason: Exclude<ByeReason, "quit">, how: Departure) {
     this.#send(s.conn, { type: "bye", reason });
-    this.#close(s, presence);
+    this.#close(s, how);
   }
 
-  #close(s: Session, presence: boolean): void {
+  #close(s: Session, how: Departure): void {
     this.#out.push({ type: "close", conn: s.conn });
-    this.#detach(s, presence);
+    this.#detach(s, how);
   }
 
-  /** Forgets a session: its name, its rooms, and (if asked) tells the others. */
-  #detach(s: Session, presence: boolean): void {
+  /** Forgets a session: its name, its rooms, and tells the others as `how` says. */
+  #detach(s: Session, how: Departure): void {
     this.#sessions.delete(s.conn);
     const wasOnline = s.phase === "online";
     s.phase = "closed";
     s.waiting = null;
     s.backlog = [];
-    if (s.key && this.#users.get(s.key) === s) this.#users.delete(s.key);
     for (const room of [...s.rooms.values()]) this.#leaveRoom(s, room);
-    if (presence && wasOnline) this.#presence(s, "offline");
+    if (!s.key || this.#users.get(s.key) !== s) return;
+    this.#users.delete(s.key);
+    if (how !== "moved") this.#release(s.key);
+    if (how === "gone" && wasOnline) {
+      this.#presence(s, "offline");
+      this.#publish({ kind: "offline", node: this.#node, name: s.name, quiet: false });
+    }
   }
 
   #presence(s: Session, status: "online" | "offline"): void {
@@ -549,6 +750,18 @@ function isoTime(now: number): string {
     lastIso = new Date(now).toISOString();
   }
   return lastIso;
+}
+
+/** Whether a login's credentials check took the name for this node. */
+function claimed(result: AuthResult): boolean {
+  return result === "ok" || result === "verified";
+}
+
+/** A room's members, here and elsewhere. */
+function memberNames(room: Room): string[] {
+  const names = [...room.members.values()].map((m) => m.name);
+  for (const m of room.remote.values()) names.push(m.name);
+  return names;
 }
 
 function compareNames(a: string, b: string): number {

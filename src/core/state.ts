@@ -1,3 +1,4 @@
+import type { RemoteUser } from "./bus.ts";
 import type { ChatMessage, Command, ConnId, Re, RelayError } from "./types.ts";
 
 /** Where a message goes: a user, a room, or everyone. */
@@ -8,11 +9,14 @@ export interface Target {
   key: string;
 }
 
-/** A room: it exists while it has members. */
+/** A room: it exists while it has members, here or on other nodes. */
 export interface Room {
   name: string;
   key: string;
+  /** Members connected to this node, by name key, in the order they joined. */
   members: Map<string, Session>;
+  /** Members connected to other nodes, by name key. */
+  remote: Map<string, RemoteUser>;
 }
 
 /**

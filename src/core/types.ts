@@ -1,3 +1,5 @@
+import type { BusEvent } from "./bus.ts";
+
 /** Identifies one client connection; chosen by the host, opaque to the core. */
 export type ConnId = number;
 
@@ -110,7 +112,9 @@ export type AuthResult =
   | "ok"
   /** Allowed; an existing password or a valid token proved the name (may take it over). */
   | "verified"
-  | "auth_failed";
+  | "auth_failed"
+  /** Allowed, but the name is online on another node and nothing proved it. */
+  | "taken";
 
 /** What the store said when asked to hold a message. */
 export type HoldResult = "held" | "no_such_user" | "queue_full";
@@ -125,13 +129,25 @@ export type Input =
   | { type: "evict"; conn: ConnId; reason: "flood" | "login_timeout" | "slow_consumer" }
   | { type: "close"; conn: ConnId; now: number }
   /** `name`: the name as its user first wrote it, when the store remembers one. */
-  | { type: "authenticated"; conn: ConnId; result: AuthResult; name?: string; now: number }
+  | {
+      type: "authenticated";
+      conn: ConnId;
+      /** The key of the name the login asked for. */
+      key: string;
+      result: AuthResult;
+      name?: string;
+      now: number;
+    }
   | { type: "queueLoaded"; conn: ConnId; messages: ChatMessage[]; now: number }
   | { type: "held"; conn: ConnId; result: HoldResult; now: number }
   | { type: "userLooked"; conn: ConnId; known: boolean; now: number }
   | { type: "announce"; text: string; now: number }
   | { type: "kick"; name: string; now: number }
-  | { type: "shutdown"; now: number };
+  | { type: "shutdown"; now: number }
+  /** What another node of the cluster said. */
+  | { type: "bus"; event: BusEvent; now: number }
+  /** Another node stopped answering: its users are gone. */
+  | { type: "nodeDown"; node: string; now: number };
 
 /** Effects: what the core asks its host to do, in order. */
 export type Effect =
@@ -160,4 +176,10 @@ export type Effect =
   /** Ask whether a name ever logged in; answer with `userLooked`. */
   | { type: "lookupUser"; conn: ConnId; key: string }
   /** Forget held messages: they were handed to the recipient's connection. */
-  | { type: "dropQueued"; key: string; ids: string[] };
+  | { type: "dropQueued"; key: string; ids: string[] }
+  /** Hold a message that found nobody to hand it to; nobody waits for the answer. */
+  | { type: "keep"; key: string; message: ChatMessage }
+  /** Tell the other nodes (one of them when `node` is set). */
+  | { type: "publish"; event: BusEvent; node?: string }
+  /** The name is no longer online here: let go of its cluster-wide lease. */
+  | { type: "release"; key: string };

@@ -288,6 +288,7 @@ export class Host {
             ({ result, name }) => ({
               type: "authenticated",
               conn: effect.conn,
+              key: effect.key,
               result,
               ...(name !== undefined && { name }),
               now: this.#clock(),

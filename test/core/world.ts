@@ -4,6 +4,7 @@ import {
   type Command,
   type ConnId,
   type Effect,
+  type Input,
   Relay,
   type RelayOptions,
   type ServerMessage,
@@ -22,8 +23,21 @@ export class World {
     this.relay.handle({ type: "open", conn });
   }
 
+  /** The key each connection's last login asked to authenticate. */
+  readonly #asked = new Map<ConnId, string>();
+
   cmd(conn: ConnId, command: Command, re: string | null = null): Effect[] {
-    return this.relay.handle({ type: "command", conn, command, re, now: this.now });
+    return this.#seen(this.relay.handle({ type: "command", conn, command, re, now: this.now }));
+  }
+
+  /** Feeds any input, noting which names logins ask to authenticate. */
+  input(input: Input): Effect[] {
+    return this.#seen(this.relay.handle(input));
+  }
+
+  #seen(effects: Effect[]): Effect[] {
+    for (const e of effects) if (e.type === "authenticate") this.#asked.set(e.conn, e.key);
+    return effects;
   }
 
   /** Opens `conn` and logs it in as `name`, answering the host's steps with `held`. */
@@ -37,7 +51,10 @@ export class World {
   }
 
   authed(conn: ConnId, result: AuthResult): Effect[] {
-    return this.relay.handle({ type: "authenticated", conn, result, now: this.now });
+    const key = this.#asked.get(conn) ?? "";
+    return this.#seen(
+      this.relay.handle({ type: "authenticated", conn, key, result, now: this.now }),
+    );
   }
 }
 
