@@ -1,34 +1,17 @@
 import { getConnInfo, upgradeWebSocket } from "hono/deno";
 import { authModeOf, Host, parseConfig, type RelayConfig } from "../../src/host/mod.ts";
 import { createApp } from "../../src/http/mod.ts";
+import { openBus } from "../shared/redis.ts";
 import { openStore } from "./store.ts";
 import { listenTcp } from "./tcp.ts";
-
-/** The variables the relay reads (so that --allow-env can name them). */
-const VARIABLES = [
-  "RELAY_HOST",
-  "RELAY_TCP_PORT",
-  "RELAY_HTTP_PORT",
-  "PORT",
-  "RELAY_STORE",
-  "RELAY_BUS",
-  "RELAY_ADMIN_TOKEN",
-  "RELAY_AUTH",
-  "RELAY_JWT_SECRET",
-  "RELAY_PRESENCE",
-  "RELAY_RATE_LIMIT",
-  "RELAY_MAX_FRAME_BYTES",
-  "RELAY_MAX_QUEUED",
-  "RELAY_MAX_OUTBOX_BYTES",
-  "RELAY_MAX_CONNECTIONS",
-  "RELAY_LOGIN_TIMEOUT",
-];
 
 /** Starts the relay on Deno: TCP and HTTP/WebSocket on one host; resolves to its stopper. */
 export async function startDeno(config: RelayConfig): Promise<() => Promise<void>> {
   const store = await openStore(config.store);
+  const bus = await openBus(config.bus);
   const auth = authModeOf(config);
-  const host = new Host(config, { store, auth });
+  const host = new Host(config, { store, bus, auth });
+  await host.start();
   let tcp: Deno.TcpListener | null = null;
   if (config.tcpPort !== null) {
     tcp = listenTcp(host, config.host, config.tcpPort);
@@ -65,9 +48,7 @@ export async function startDeno(config: RelayConfig): Promise<() => Promise<void
 }
 
 if (import.meta.main) {
-  const env: Record<string, string | undefined> = {};
-  for (const name of VARIABLES) env[name] = Deno.env.get(name);
-  const parsed = parseConfig(env);
+  const parsed = parseConfig(Deno.env.toObject());
   if (!parsed.ok) {
     for (const error of parsed.errors) console.error(`relay: ${error}`);
     Deno.exit(2);

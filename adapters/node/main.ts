@@ -1,5 +1,6 @@
 import type { Server } from "node:net";
 import { authModeOf, Host, parseConfig, type RelayConfig } from "../../src/host/mod.ts";
+import { openBus } from "../shared/redis.ts";
 import { type HttpListener, listenHttp } from "./http.ts";
 import { openStore } from "./store.ts";
 import { listenTcp } from "./tcp.ts";
@@ -27,8 +28,10 @@ export async function startNode(
 ): Promise<NodeRelay> {
   const say = options.quiet ? () => {} : (line: string) => console.log(line);
   const store = await openStore(config.store);
+  const bus = await openBus(config.bus);
   const auth = authModeOf(config);
-  const host = new Host(config, { store, auth, schedule: setImmediate });
+  const host = new Host(config, { store, bus, auth, schedule: setImmediate });
+  await host.start();
   let tcp: Server | null = null;
   let tcpPort: number | null = null;
   if (config.tcpPort !== null) {

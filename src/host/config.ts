@@ -20,6 +20,8 @@ export interface RelayConfig {
   maxOutboxBytes: number;
   maxConnections: number;
   loginTimeoutMs: number;
+  /** How long a node's names outlive it if it dies without a word (a cluster's lease). */
+  leaseMs: number;
 }
 
 const Port = v.pipe(
@@ -47,7 +49,13 @@ const Environment = v.object({
   RELAY_HTTP_PORT: v.optional(Port),
   PORT: v.optional(Port),
   RELAY_STORE: v.optional(v.pipe(v.string(), v.nonEmpty()), "./data/relay.kv"),
-  RELAY_BUS: v.optional(v.pipe(v.string(), v.nonEmpty()), "local"),
+  RELAY_BUS: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^(local|broadcast|rediss?:\/\/.+)$/, "local, broadcast or redis://host:port"),
+    ),
+    "local",
+  ),
   RELAY_ADMIN_TOKEN: v.optional(v.pipe(v.string(), v.minLength(8, "at least 8 characters"))),
   RELAY_AUTH: v.optional(v.picklist(["open", "token"]), "open"),
   RELAY_JWT_SECRET: v.optional(v.pipe(v.string(), v.nonEmpty())),
@@ -58,6 +66,7 @@ const Environment = v.object({
   RELAY_MAX_OUTBOX_BYTES: v.optional(Count(16384), "1048576"),
   RELAY_MAX_CONNECTIONS: v.optional(Count(1), "10000"),
   RELAY_LOGIN_TIMEOUT: v.optional(Count(1), "60"),
+  RELAY_LEASE: v.optional(Count(1), "10"),
 });
 
 /** The configuration, or the sentences that say what is wrong with it. */
@@ -106,6 +115,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       maxOutboxBytes: e.RELAY_MAX_OUTBOX_BYTES,
       maxConnections: e.RELAY_MAX_CONNECTIONS,
       loginTimeoutMs: e.RELAY_LOGIN_TIMEOUT * 1000,
+      leaseMs: e.RELAY_LEASE * 1000,
     },
   };
 }

@@ -4,6 +4,7 @@ import {
   type Effect,
   type ErrorCode,
   type Input,
+  nameKey,
   Relay,
   type ServerMessage,
   type Transport,
@@ -20,6 +21,7 @@ import {
   utf8Length,
 } from "../protocol/mod.ts";
 import { type AuthMode, authenticate } from "./auth.ts";
+import { type Bus, type BusMessage, LocalBus } from "./bus/bus.ts";
 import type { RelayConfig } from "./config.ts";
 import { Counters } from "./counters.ts";
 import { Outbox } from "./outbox.ts";
@@ -58,6 +60,7 @@ export type HostConfig = Pick<
   | "maxOutboxBytes"
   | "maxConnections"
   | "loginTimeoutMs"
+  | "leaseMs"
 >;
 
 /** What an operator sees of one connection. */
@@ -74,6 +77,8 @@ export interface SessionInfo {
 export interface HostDeps {
   store: Store;
   auth: AuthMode;
+  /** How this node reaches the others of its cluster; a lone node's by default. */
+  bus?: Bus;
   /** Milliseconds since the epoch; `Date.now` unless a test sets the time. */
   clock?: () => number;
   /** Where the host reports what it cannot answer to a client (store failures). */
@@ -96,6 +101,10 @@ export class Host {
   readonly counters = new Counters();
   readonly #config: HostConfig;
   readonly #store: Store;
+  readonly #bus: Bus;
+  /** The other nodes heard from, and when they were last heard. */
+  readonly #peers = new Map<string, number>();
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
   readonly #auth: AuthMode;
   readonly #clock: () => number;
   readonly #log: (line: string) => void;
@@ -113,11 +122,56 @@ export class Host {
   constructor(config: HostConfig, deps: HostDeps) {
     this.#config = config;
     this.#store = deps.store;
+    this.#bus = deps.bus ?? new LocalBus();
     this.#auth = deps.auth;
     this.#clock = deps.clock ?? Date.now;
     this.#log = deps.log ?? ((line) => console.error(line));
     this.#schedule = deps.schedule ?? ((flush) => setTimeout(flush, 0));
-    this.relay = new Relay({ presence: config.presence });
+    this.relay = new Relay({
+      presence: config.presence,
+      node: this.#bus.node,
+      clustered: this.#bus.clustered,
+    });
+  }
+
+  /**
+   * Joins the cluster (nothing to do for a lone node): takes this node's lease, listens to
+   * the others, asks them what they hold, and from then on renews the lease and watches
+   * for nodes that fall silent.
+   */
+  async start(): Promise<void> {
+    if (!this.#bus.clustered) return;
+    const { leaseMs } = this.#config;
+    await this.#bus.renew(leaseMs);
+    await this.#bus.start((message) => this.#heard(message));
+    this.#bus.publish({ kind: "hello", node: this.#bus.node });
+    this.#heartbeat = setInterval(() => this.#beat(), Math.max(50, Math.floor(leaseMs / 3)));
+  }
+
+  #beat(): void {
+    const now = this.#clock();
+    this.#bus.renew(this.#config.leaseMs).catch((e) => this.#failed("lease renewal", e));
+    this.#bus.publish({ kind: "alive", node: this.#bus.node });
+    for (const [node, seen] of this.#peers) {
+      if (now - seen <= this.#config.leaseMs) continue;
+      this.#peers.delete(node);
+      this.input({ type: "nodeDown", node, now });
+    }
+  }
+
+  /** What another node published. */
+  #heard(message: BusMessage): void {
+    if (this.#stopping) return;
+    const known = this.#peers.has(message.node);
+    this.#peers.set(message.node, this.#clock());
+    // A node met for the first time mid-stream: ask it for what it holds.
+    if (!known && message.kind !== "hello" && message.kind !== "state") {
+      this.#bus.publish({ kind: "hello", node: this.#bus.node }, message.node);
+    }
+    if (message.kind === "down") this.#peers.delete(message.node);
+    if (message.kind === "alive") return;
+    this.#run(this.relay.handle({ type: "bus", event: message, now: this.#clock() }));
+    this.requestFlush();
   }
 
   /**
@@ -163,7 +217,9 @@ export class Host {
   async shutdown(): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
+    clearInterval(this.#heartbeat);
     this.input({ type: "shutdown", now: this.#clock() });
+    await this.#bus.close();
     await this.#store.close();
   }
 
@@ -330,6 +386,32 @@ export class Host {
         case "dropQueued":
           this.#store.drop(effect.key, effect.ids).catch((e) => this.#failed("drop", e));
           break;
+        case "keep":
+          this.#store
+            .hold(effect.key, effect.message, this.#config.maxQueued)
+            .then((result) => {
+              if (result === "held") this.counters.held++;
+              else this.#log(`relay: a message for ${effect.message.to} was lost: ${result}`);
+            })
+            .catch((e) => this.#failed("hold", e));
+          break;
+        case "publish": {
+          const { event, node } = effect;
+          const sent = this.#bus.publish(event, node);
+          // A private message for a node that is gone waits in the store instead.
+          if (event.kind === "message" && event.scope === "user" && !event.message.queued) {
+            sent.then((ok) => {
+              if (!ok)
+                this.#run([
+                  { type: "keep", key: nameKey(event.message.to), message: event.message },
+                ]);
+            });
+          }
+          break;
+        }
+        case "release":
+          this.#bus.release(effect.key).catch((e) => this.#failed("release", e));
+          break;
       }
     }
   }
@@ -340,6 +422,7 @@ export class Host {
   ): Promise<{ result: AuthResult; name?: string }> {
     const result = await authenticate(effect, this.#auth, this.#store);
     if (result === "auth_failed") return { result };
+    if (!(await this.#bus.claim(effect.key, result === "verified"))) return { result: "taken" };
     return { result, name: await this.#store.remember(effect.key, effect.name) };
   }
 

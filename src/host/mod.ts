@@ -3,10 +3,14 @@
  * @module
  */
 export * from "./auth.ts";
+export * from "./bus/bus.ts";
+export * from "./bus/redis.ts";
 export * from "./config.ts";
 export * from "./counters.ts";
 export * from "./host.ts";
 export * from "./rate.ts";
+export * from "./redis.ts";
 export * from "./store/kv.ts";
 export * from "./store/memory.ts";
+export * from "./store/redis.ts";
 export type * from "./store/store.ts";
