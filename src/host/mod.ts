@@ -3,6 +3,7 @@
  * @module
  */
 export * from "./auth.ts";
+export * from "./bus/broadcast.ts";
 export * from "./bus/bus.ts";
 export * from "./bus/redis.ts";
 export * from "./config.ts";

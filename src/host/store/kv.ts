@@ -8,7 +8,7 @@ export type KvKey = readonly KvKeyPart[];
 
 interface AtomicLike {
   check(...checks: { key: KvKey; versionstamp: string | null }[]): this;
-  set(key: KvKey, value: unknown): this;
+  set(key: KvKey, value: unknown, options?: { expireIn?: number }): this;
   delete(key: KvKey): this;
   commit(): Promise<{ ok: boolean }>;
 }
