@@ -154,6 +154,10 @@ export class Relay {
       case "bus":
         if (input.event.node !== this.#node) this.#bus(input.event);
         break;
+      case "sync":
+        this.#publish({ kind: "hello", node: this.#node });
+        this.#publish(this.#state());
+        break;
       case "nodeDown":
         this.#forgetNode(input.node, true);
         break;
@@ -545,7 +549,11 @@ export class Relay {
         return this.#publish(this.#state(), e.node);
       case "state":
         this.#forgetNode(e.node, false);
-        for (const name of e.users) this.#remoteOnline(e.node, name, true);
+        for (const name of e.users) {
+          // Both nodes think the name theirs (the bus was cut for longer than a lease):
+          // the session here stays; the first to leave lets the name go.
+          if (!this.#users.has(nameKey(name))) this.#remoteOnline(e.node, name, true);
+        }
         for (const { room, members } of e.rooms) {
           for (const name of members) this.#remoteJoined(e.node, room, name, true);
         }

@@ -146,6 +146,8 @@ export type Input =
   | { type: "shutdown"; now: number }
   /** What another node of the cluster said. */
   | { type: "bus"; event: BusEvent; now: number }
+  /** This node (re)joined its cluster: it asks the others what they hold, and says what it holds. */
+  | { type: "sync"; now: number }
   /** Another node stopped answering: its users are gone. */
   | { type: "nodeDown"; node: string; now: number };
 

@@ -143,8 +143,11 @@ export class Host {
     if (!this.#bus.clustered) return;
     const { leaseMs } = this.#config;
     await this.#bus.renew(leaseMs);
-    await this.#bus.start((message) => this.#heard(message));
-    this.#bus.publish({ kind: "hello", node: this.#bus.node });
+    await this.#bus.start(
+      (message) => this.#heard(message),
+      () => this.input({ type: "sync", now: this.#clock() }),
+    );
+    this.input({ type: "sync", now: this.#clock() });
     this.#heartbeat = setInterval(() => this.#beat(), Math.max(50, Math.floor(leaseMs / 3)));
   }
 

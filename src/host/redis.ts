@@ -10,6 +10,8 @@ export interface RedisLike {
 export interface RedisSubscriber {
   subscribe(...channels: string[]): Promise<unknown>;
   on(event: "message", listener: (channel: string, message: string) => void): unknown;
+  /** Connected (again); subscriptions are renewed by the client itself. */
+  on(event: "ready", listener: () => void): unknown;
 }
 
 /** Runs a Lua script on the server, keys first, then arguments. */

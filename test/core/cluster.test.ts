@@ -287,6 +287,36 @@ describe("nodes come and go", () => {
   });
 });
 
+describe("after the bus was cut", () => {
+  test("a node that syncs learns what it missed, and the others learn what it holds", () => {
+    const c = new Cluster("a", "b");
+    c.login("a", A1, "alice");
+    c.login("b", B1, "bob");
+    // While the bus is cut, alice leaves and ann arrives on node a; node b hears nothing.
+    const a = c.node("a");
+    a.input({ type: "close", conn: A1, now: a.now });
+    a.login(A2, "ann");
+    // Node b reconnects: it asks node a what it holds.
+    c.on("b", (w) => w.input({ type: "sync", now: w.now }));
+    expect(
+      to(
+        B1,
+        c.on("b", (w) => w.cmd(B1, { type: "who" })),
+      ),
+    ).toMatchObject([{ users: ["bob", "ann"] }]);
+  });
+
+  test("a name both nodes gave out meanwhile stays with the session that has it", () => {
+    const c = new Cluster("a", "b");
+    c.node("a").login(A1, "alice");
+    c.node("b").login(B1, "alice");
+    const synced = c.on("b", (w) => w.input({ type: "sync", now: w.now }));
+    expect(synced.filter((e) => e.type === "close")).toEqual([]);
+    expect(c.node("a").relay.isLoggedIn(A1)).toBe(true);
+    expect(c.node("b").relay.isLoggedIn(B1)).toBe(true);
+  });
+});
+
 describe("messages between nodes are never lost", () => {
   test("a private message whose recipient left meanwhile is kept for them", () => {
     const c = new Cluster("a", "b");

@@ -149,6 +149,22 @@ describe("two relay processes, Node and Deno, on one redis-server", () => {
     expect(held).toEqual(["bob: are you there?", "bob: see you later"]);
   });
 
+  test("when Redis drops the nodes' bus connections, they reconnect and catch up", async () => {
+    const a = await node("node");
+    const b = await node("deno");
+    await subscribers(2);
+    const alice = await textUser(a.tcpPort, "alice");
+    const bob = await textUser(b.tcpPort, "bob");
+    expect(await alice.line()).toBe("* bob is online");
+    await redis.client().call("CLIENT", "KILL", "TYPE", "pubsub");
+    await subscribers(2);
+    const ann = await textUser(a.tcpPort, "ann");
+    expect(await bob.line()).toBe("* ann is online");
+    bob.send("/msg ann hello after the cut", "/who");
+    expect(await bob.line()).toBe("* online: bob, alice, ann");
+    expect(await ann.line()).toMatch(/bob: hello after the cut$/);
+  });
+
   test("a node that stops cleanly lets its users' names go at once", async () => {
     const a = await node("deno");
     const b = await node("node");

@@ -14,8 +14,11 @@ export interface Bus {
   readonly node: string;
   /** Whether other nodes may exist; false for the bus of a lone process. */
   readonly clustered: boolean;
-  /** Starts receiving: what other nodes publish (never this node's own) goes to `receive`. */
-  start(receive: (message: BusMessage) => void): Promise<void>;
+  /**
+   * Starts receiving: what other nodes publish (never this node's own) goes to `receive`.
+   * `reconnected` runs when the bus was cut and is back: events may have been missed.
+   */
+  start(receive: (message: BusMessage) => void, reconnected: () => void): Promise<void>;
   /**
    * Sends to every other node, or to the one named; order is kept per sender. Resolves to
    * false when the bus knows that nobody received it (the node named is gone).

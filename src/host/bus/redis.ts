@@ -55,8 +55,15 @@ export class RedisBus implements Bus {
     this.#log = options.log ?? ((line) => console.error(line));
   }
 
-  async start(receive: (message: BusMessage) => void): Promise<void> {
+  async start(receive: (message: BusMessage) => void, reconnected: () => void): Promise<void> {
     const mine = new Set([`${this.#prefix}bus`, `${this.#prefix}to:${this.node}`]);
+    this.#subscriber.on("ready", () => {
+      // Once subscribed again (the client does it too; twice is harmless), catch up.
+      this.#subscriber.subscribe(...mine).then(
+        () => !this.#stopped && reconnected(),
+        (e: unknown) => this.#log(`relay: subscribe failed: ${e instanceof Error ? e.message : e}`),
+      );
+    });
     this.#subscriber.on("message", (channel, data) => {
       if (this.#stopped || !mine.has(channel)) return;
       const message = JSON.parse(data) as BusMessage;
