@@ -35,13 +35,17 @@ export class LoadGen {
     });
   }
 
-  /** Connects `n` clients (u0…), spread over the workers; resolves with the time it took (ms). */
+  /**
+   * Connects `n` clients (u0…), spread over the workers (worker i to the i-th of several
+   * servers, round robin); resolves with the time it took (ms).
+   */
   async connect(
     dialect: DialectName,
-    url: string,
+    url: string | string[],
     n: number,
     room: string | null,
   ): Promise<number> {
+    const urls = typeof url === "string" ? [url] : url;
     const w = this.#workers.length;
     this.#names = this.#workers.map((_, i) =>
       Array.from({ length: Math.ceil((n - i) / w) }, (_, k) => `u${k * w + i}`),
@@ -52,7 +56,7 @@ export class LoadGen {
         this.#ask(worker, {
           cmd: "connect",
           dialect,
-          url,
+          url: urls[i % urls.length] as string,
           names: this.#names[i] as string[],
           room,
           parallel: 50,

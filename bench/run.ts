@@ -5,7 +5,7 @@ import { parseArgs } from "node:util";
 import { coreFanout, corePrivate } from "./core.ts";
 import type { DialectName } from "./dialects.ts";
 import { type Figures, LoadGen } from "./loadgen.ts";
-import { rss, type Server, startNaive, startNgircd, startRelay } from "./servers.ts";
+import { rss, type Server, startCluster, startNaive, startNgircd, startRelay } from "./servers.ts";
 
 const { values } = parseArgs({
   options: {
@@ -15,7 +15,7 @@ const { values } = parseArgs({
   },
 });
 const QUICK = values.quick === true;
-const ONLY = values.only?.split(",") ?? ["core", "fanout", "private", "connect"];
+const ONLY = values.only?.split(",") ?? ["core", "fanout", "cluster", "private", "connect"];
 const REPEAT = Number(values.repeat ?? (QUICK ? 1 : 3));
 const N = 200;
 const S = 20;
@@ -56,6 +56,12 @@ const ngircd: Contender = {
   start: startNgircd,
   transport: "tcp",
 };
+const cluster: Contender = {
+  label: "relay, 2 Node nodes on Redis",
+  dialect: "relay",
+  start: startCluster,
+  transport: "tcp",
+};
 const naive: Contender = {
   label: "naive Node relay",
   dialect: "naive",
@@ -66,7 +72,10 @@ const naive: Contender = {
 // ngircd is the baseline to beat; without it the bench still runs, without that column.
 const HAVE_NGIRCD = spawnSync("ngircd", ["--version"]).status === 0;
 if (!HAVE_NGIRCD) console.log("ngircd not found (apt-get install ngircd): its rows are left out");
-const baselines = (...cs: Contender[]) => cs.filter((c) => c !== ngircd || HAVE_NGIRCD);
+const HAVE_REDIS = spawnSync("redis-server", ["--version"]).status === 0;
+if (!HAVE_REDIS) console.log("redis-server not found (apt-get install redis-server): no cluster");
+const baselines = (...cs: Contender[]) =>
+  cs.filter((c) => (c !== ngircd || HAVE_NGIRCD) && (c !== cluster || HAVE_REDIS));
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 const fmt = (n: number) =>
@@ -85,7 +94,7 @@ async function sustainable(c: Contender, scenario: "fanout" | "private"): Promis
   const server = await c.start();
   const lg = new LoadGen(2);
   try {
-    const url = c.transport === "ws" ? (server.ws as string) : server.tcp;
+    const url = c.transport === "ws" ? (server.ws as string) : (server.nodes ?? server.tcp);
     const fanout = scenario === "fanout" ? N - 1 : 1;
     const senders = scenario === "fanout" ? S : N;
     await lg.connect(c.dialect, url, N, scenario === "fanout" ? "#bench" : null);
@@ -192,8 +201,10 @@ if (ONLY.includes("core")) {
     ],
   );
 }
+/** Fan-out results of this run, kept so that later sections compare with the same figures. */
+const fanoutResults: Result[] = [];
 if (ONLY.includes("fanout")) {
-  const results: Result[] = [];
+  const results = fanoutResults;
   for (const c of baselines(ngircd, naive, relayTcp, relayWs, relayDeno))
     results.push(await sustainable(c, "fanout"));
   throughputTable(`fanout: ${N} clients in one room, ${S} senders`, results);
@@ -203,6 +214,15 @@ if (ONLY.includes("fanout")) {
   console.log(
     `\nWebSocket/TCP on Node: ${(ws / tcp).toFixed(2)}x   Deno/Node (TCP): ${(deno / tcp).toFixed(2)}x`,
   );
+}
+if (ONLY.includes("cluster")) {
+  // Half the room on each node: every message crosses Redis to reach the other half.
+  const one = fanoutResults.find((r) => r.label === relayTcp.label);
+  const results: Result[] = [one ?? (await sustainable(relayTcp, "fanout"))];
+  for (const c of baselines(cluster)) results.push(await sustainable(c, "fanout"));
+  throughputTable(`fanout across nodes: ${N} clients in one room, half on each node`, results);
+  const [single, pair] = results.map((r) => r.max);
+  if (single && pair) console.log(`\ntwo nodes / one node: ${(pair / single).toFixed(2)}x`);
 }
 if (ONLY.includes("private")) {
   const results: Result[] = [];

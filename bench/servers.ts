@@ -5,11 +5,14 @@ import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { startRedis } from "../test/support/redis.ts";
 
 /** A server being measured. */
 export interface Server {
   pid: number;
   tcp: string;
+  /** Every node's TCP address, when the server is a cluster of several. */
+  nodes?: string[];
   ws: string | null;
   stop(): Promise<void>;
 }
@@ -72,6 +75,23 @@ export async function startRelay(
     tcp: `tcp://127.0.0.1:${ports.tcp}`,
     ws: `ws://127.0.0.1:${ports.http}/ws`,
     stop: stopper(child),
+  };
+}
+
+/** Two relay nodes on Node sharing a fresh redis-server (store and bus). */
+export async function startCluster(): Promise<Server> {
+  const redis = await startRedis();
+  const env = { RELAY_STORE: redis.url, RELAY_BUS: redis.url };
+  const nodes = [await startRelay("node", env), await startRelay("node", env)];
+  return {
+    pid: nodes[0]?.pid as number,
+    tcp: nodes[0]?.tcp as string,
+    nodes: nodes.map((n) => n.tcp),
+    ws: null,
+    stop: async () => {
+      for (const n of nodes) await n.stop();
+      await redis.stop();
+    },
   };
 }
 
