@@ -36,6 +36,11 @@ describe("two relay processes, Node and Deno, on one redis-server", () => {
   test("a TCP user on node A and a WebSocket user on node B chat privately and in a room", async () => {
     const a = await node("node");
     const b = await node("deno");
+    await subscribers(2);
+    // Whatever else is published on the bus is ignored.
+    const other = redis.client();
+    await other.publish("relay:bus", "{not json");
+    await other.publish("relay:bus", JSON.stringify({ kind: "online", node: "x" }));
     const alice = await jsonUser(a.tcpPort, "alice");
     const bob = await WsClient.open(b.httpPort);
     bob.sendJson({ type: "login", name: "bob" });

@@ -1,5 +1,6 @@
 import { evalScript, type RedisLike, type RedisSubscriber } from "../redis.ts";
 import type { Bus, BusMessage } from "./bus.ts";
+import { decodeBusMessage } from "./wire.ts";
 
 // Keys and channels (prefix `relay:` unless told otherwise):
 //   node:{node}      exists while the node is alive: set with an expiry the node renews
@@ -66,8 +67,9 @@ export class RedisBus implements Bus {
     });
     this.#subscriber.on("message", (channel, data) => {
       if (this.#stopped || !mine.has(channel)) return;
-      const message = JSON.parse(data) as BusMessage;
-      if (message.node !== this.node) receive(message);
+      const message = decodeBusMessage(data);
+      if (message === null) this.#log(`relay: not a bus message on ${channel}`);
+      else if (message.node !== this.node) receive(message);
     });
     await this.#subscriber.subscribe(...mine);
   }
