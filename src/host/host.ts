@@ -325,14 +325,14 @@ export class Host {
       switch (effect.type) {
         case "send": {
           const conn = this.#conns.get(effect.conn);
-          if (conn) this.#deliver(conn, effect.msg, new Encoded(effect.msg));
+          if (conn) this.#deliver(conn, effect.msg, new Encoded(effect.msg), false);
           break;
         }
         case "fanout": {
           const encoded = new Encoded(effect.msg);
           for (const id of effect.conns) {
             const conn = this.#conns.get(id);
-            if (conn) this.#deliver(conn, effect.msg, encoded);
+            if (conn) this.#deliver(conn, effect.msg, encoded, true);
           }
           break;
         }
@@ -443,13 +443,21 @@ export class Host {
     this.#log(`relay: ${what} failed: ${e instanceof Error ? e.message : String(e)}`);
   }
 
-  #deliver(conn: Connection, msg: ServerMessage, encoded: Encoded): void {
+  /** Queues a message for a connection; `shared`: the same message goes to many. */
+  #deliver(conn: Connection, msg: ServerMessage, encoded: Encoded, shared: boolean): void {
     if (conn.closing) return;
     if (msg.type === "message") this.counters.delivered++;
     else if (msg.type === "error") this.counters.error(msg.code);
     const json = conn.mode === "json";
     if (conn.link.framing === "line") {
-      const line = json ? encoded.jsonLine() : encoded.textLine();
+      // Bytes encoded once for many recipients; a string for one, encoded with the rest.
+      const line = shared
+        ? json
+          ? encoded.jsonLine()
+          : encoded.textLine()
+        : json
+          ? `${encoded.json()}\n`
+          : encoded.textLines();
       if (line === null) return;
       conn.out.addLine(line);
     } else if (conn.link.writeFrames) {
@@ -506,6 +514,12 @@ class Encoded {
   jsonLine(): Uint8Array {
     if (this.#jsonLine === undefined) this.#jsonLine = utf8.encode(`${this.json()}\n`);
     return this.#jsonLine;
+  }
+
+  /** The text form with its line ending, or null when there is nothing to print. */
+  textLines(): string | null {
+    const text = this.text();
+    return text === null ? null : `${text}\n`;
   }
 
   /** The text form as UTF-8 lines, or null when there is nothing to print. */

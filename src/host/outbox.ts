@@ -1,7 +1,8 @@
 /**
- * What waits to be written to one connection until the next flush: encoded lines joined
- * into one write for a byte stream, or separate frames for WebSocket. `size` counts bytes
- * for lines and UTF-16 units for frames (close enough to bytes to bound memory).
+ * What waits to be written to one connection until the next flush: lines joined into one
+ * write for a byte stream, or separate frames for WebSocket. A line is a string (sent to
+ * this connection alone) or UTF-8 bytes (the same bytes shared by many recipients). `size`
+ * counts bytes, and UTF-16 units for strings (close enough to bytes to bound memory).
  *
  * @example
  * const out = new Outbox("line");
@@ -10,7 +11,9 @@
  */
 export class Outbox {
   readonly framing: "line" | "message";
-  #lines: Uint8Array[] = [];
+  #lines: (string | Uint8Array)[] = [];
+  /** Whether some line is bytes: then the strings are encoded at the flush. */
+  #bytes = false;
   #frames: (string | Uint8Array)[] = [];
   #size = 0;
 
@@ -18,10 +21,11 @@ export class Outbox {
     this.framing = framing;
   }
 
-  /** Queues one line, encoded with its line ending (a byte stream). */
-  addLine(line: Uint8Array): void {
+  /** Queues one line, with its line ending (a byte stream). */
+  addLine(line: string | Uint8Array): void {
     this.#lines.push(line);
     this.#size += line.length;
+    if (typeof line !== "string") this.#bytes = true;
   }
 
   /** Queues one frame (WebSocket): its text, or its UTF-8 bytes for `Link.writeFrames`. */
@@ -38,7 +42,10 @@ export class Outbox {
   /** Hands everything waiting to `write` (once for lines, once per frame) and empties. */
   drain(write: (data: string | Uint8Array) => void): void {
     if (this.framing === "line") {
-      if (this.#lines.length > 0) write(joinBytes(this.#lines, this.#size));
+      if (this.#lines.length > 0) {
+        // Strings alone leave as one string, which the runtime encodes as it writes.
+        write(this.#bytes ? joinBytes(this.#lines) : (this.#lines as string[]).join(""));
+      }
     } else {
       for (const frame of this.#frames) write(frame);
     }
@@ -55,19 +62,39 @@ export class Outbox {
   /** Drops everything waiting. */
   clear(): void {
     this.#lines = [];
+    this.#bytes = false;
     this.#frames = [];
     this.#size = 0;
   }
 }
 
-/** The parts as one array; a single part is handed over as it is, without a copy. */
-function joinBytes(parts: Uint8Array[], size: number): Uint8Array {
-  if (parts.length === 1) return parts[0] as Uint8Array;
+const utf8 = new TextEncoder();
+
+/**
+ * The parts as one array of bytes, each run of strings encoded at once; a single part is
+ * handed over as it is, without a copy.
+ */
+function joinBytes(parts: (string | Uint8Array)[]): Uint8Array {
+  const chunks: Uint8Array[] = [];
+  let run = "";
+  for (const part of parts) {
+    if (typeof part === "string") {
+      run += part;
+      continue;
+    }
+    if (run !== "") chunks.push(utf8.encode(run));
+    run = "";
+    chunks.push(part);
+  }
+  if (run !== "") chunks.push(utf8.encode(run));
+  if (chunks.length === 1) return chunks[0] as Uint8Array;
+  let size = 0;
+  for (const chunk of chunks) size += chunk.length;
   const joined = new Uint8Array(size);
   let at = 0;
-  for (const part of parts) {
-    joined.set(part, at);
-    at += part.length;
+  for (const chunk of chunks) {
+    joined.set(chunk, at);
+    at += chunk.length;
   }
   return joined;
 }
