@@ -21,25 +21,43 @@ export function listenTcp(host: Host, hostname: string, port: number): Promise<S
   });
 }
 
+/** A TCP socket as the host sees it (a class: thousands of idle links share its methods). */
+class TcpLink implements Link {
+  readonly transport = "tcp";
+  readonly framing = "line";
+  readonly #socket: Socket;
+
+  constructor(socket: Socket) {
+    this.#socket = socket;
+  }
+
+  get remote(): string {
+    return `${this.#socket.remoteAddress}:${this.#socket.remotePort}`;
+  }
+
+  write(data: string | Uint8Array): void {
+    if (this.#socket.writable) this.#socket.write(data);
+  }
+
+  unsent(): number {
+    return this.#socket.writableLength;
+  }
+
+  close(): void {
+    const socket = this.#socket;
+    socket.end();
+    setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+  }
+}
+
+function ignore(): void {}
+
 function attach(host: Host, socket: Socket): void {
   socket.setNoDelay(true);
   socket.setKeepAlive(true, KEEPALIVE_MS);
-  const link: Link = {
-    transport: "tcp",
-    remote: `${socket.remoteAddress}:${socket.remotePort}`,
-    framing: "line",
-    write: (data) => {
-      if (socket.writable) socket.write(data);
-    },
-    unsent: () => socket.writableLength,
-    close: () => {
-      socket.end();
-      setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
-    },
-  };
   // Errors (resets, broken pipes) end in "close", which is all the host needs to know.
-  socket.on("error", () => {});
-  const conn = host.connect(link);
+  socket.on("error", ignore);
+  const conn = host.connect(new TcpLink(socket));
   if (!conn) return;
   socket.on("data", (chunk: Buffer) => conn.receiveBytes(chunk));
   socket.on("close", () => conn.closed());

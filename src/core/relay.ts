@@ -2,7 +2,7 @@ import type { BusEvent, RemoteUser } from "./bus.ts";
 import { MessageIds } from "./ids.ts";
 import { checkName, checkRoom, checkText, isError, nameKey } from "./names.ts";
 import type { Pending, Room, Session, Target } from "./state.ts";
-import { newSession } from "./state.ts";
+import { NO_ROOMS, newSession } from "./state.ts";
 import type {
   AuthResult,
   ByeReason,
@@ -329,7 +329,7 @@ export class Relay {
     }
     s.deferred = [];
     if (late.length > 0) this.#out.push({ type: "dropQueued", key: s.key, ids: late });
-    s.fromQueue = fromQueue;
+    s.fromQueue = fromQueue.size > 0 ? fromQueue : null;
     if (!w.takeover) this.#presence(s, "online");
     this.#publish({ kind: "online", node: this.#node, name: s.name, quiet: w.takeover });
   }
@@ -465,6 +465,7 @@ export class Relay {
     if (!room.members.has(s.key)) {
       this.#fanout(this.#memberConns(room, s), { type: "joined", room: room.name, name: s.name });
       room.members.set(s.key, s);
+      if (s.rooms === NO_ROOMS) s.rooms = new Map();
       s.rooms.set(room.key, room);
       this.#publish({ kind: "joined", node: this.#node, room: room.name, name: s.name });
     }

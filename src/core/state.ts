@@ -47,6 +47,7 @@ export interface Session {
   self: Target | null;
   /** Where a plain line goes (PROTOCOL.md §6, the reply rule). */
   partner: Target | null;
+  /** The rooms joined; `NO_ROOMS` (shared, never written) until the first join. */
   rooms: Map<string, Room>;
   waiting: Waiting | null;
   backlog: Pending[];
@@ -55,6 +56,9 @@ export interface Session {
   /** Ids of the held messages handed over at login, so none is handed over twice. */
   fromQueue: Set<string> | null;
 }
+
+/** The rooms of a session that never joined one: shared by all of them, so never written. */
+export const NO_ROOMS: ReadonlyMap<string, Room> = new Map();
 
 /** A fresh, anonymous session. */
 export function newSession(conn: ConnId): Session {
@@ -65,7 +69,7 @@ export function newSession(conn: ConnId): Session {
     key: "",
     self: null,
     partner: null,
-    rooms: new Map(),
+    rooms: NO_ROOMS as Map<string, Room>,
     waiting: null,
     backlog: [],
     deferred: [],

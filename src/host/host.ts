@@ -274,7 +274,7 @@ export class Host {
   /** A connection's link went away. */
   gone(conn: Connection): void {
     if (!this.#conns.delete(conn.id)) return;
-    clearTimeout(conn.timer);
+    conn.stopTimer();
     this.counters.closed(conn.link.transport);
     this.input({ type: "close", conn: conn.id, now: this.#clock() });
   }
@@ -357,7 +357,7 @@ export class Host {
           break;
         case "loadQueue":
           // The connection is logging in: its login timer has done its job.
-          clearTimeout(this.#conns.get(effect.conn)?.timer);
+          this.#conns.get(effect.conn)?.stopTimer();
           this.#await(
             this.#store.held(effect.key),
             (messages) => ({
@@ -547,6 +547,12 @@ export class Connection {
   closing = false;
   overflowed = false;
   timer: ReturnType<typeof setTimeout> | undefined;
+
+  /** Clears the login timer, and lets go of it. */
+  stopTimer(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
   readonly #host: Host;
   readonly #framer: LineFramer;
   readonly #limit: CommandLimit | null;
