@@ -50,10 +50,7 @@ const Environment = v.object({
   PORT: v.optional(Port),
   RELAY_STORE: v.optional(v.pipe(v.string(), v.nonEmpty()), "./data/relay.kv"),
   RELAY_BUS: v.optional(
-    v.pipe(
-      v.string(),
-      v.regex(/^(local|broadcast|rediss?:\/\/.+)$/, "local, broadcast or redis://host:port"),
-    ),
+    v.pipe(v.string(), v.regex(/^(local|rediss?:\/\/.+)$/, "local or redis://host:port")),
     "local",
   ),
   RELAY_ADMIN_TOKEN: v.optional(v.pipe(v.string(), v.minLength(8, "at least 8 characters"))),
