@@ -3,12 +3,20 @@ import { type Bus, LocalBus, nodeName, RedisBus, RedisStore } from "../../src/ho
 
 /** How long to wait for Redis at start before giving up with a clear message. */
 const CONNECT_TIMEOUT_MS = 5_000;
+/** How long a stopping relay waits for Redis to take its last words. */
+const CLOSE_TIMEOUT_MS = 2_000;
 
 /** A connected ioredis client, or an error that says which server could not be reached. */
 export async function connectRedis(url: string): Promise<Redis> {
   // Loaded only when asked for: a relay without Redis never reads ioredis.
   const { Redis } = await import("ioredis");
-  const client = new Redis(url, { lazyConnect: true, connectTimeout: CONNECT_TIMEOUT_MS });
+  const client = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    // While Redis is away, commands wait for a few reconnections, then fail: the relay
+    // goes on serving its own users, and what waits for Redis stays bounded.
+    maxRetriesPerRequest: 3,
+  });
   // Reported once per kind of failure; ioredis reconnects by itself meanwhile.
   let last = "";
   client.on("error", (e: Error) => {
@@ -30,7 +38,7 @@ export async function connectRedis(url: string): Promise<Redis> {
 /** The store on Redis (RELAY_STORE=redis://…). */
 export async function openRedisStore(url: string): Promise<RedisStore> {
   const client = await connectRedis(url);
-  return new RedisStore(client, { close: async () => void (await client.quit()) });
+  return new RedisStore(client, { close: () => quit(client) });
 }
 
 /** The bus RELAY_BUS names: `local` (a lone node) or `redis://…`. */
@@ -43,7 +51,18 @@ export async function openBus(spec: string): Promise<Bus> {
     node: nodeName(),
     close: async () => {
       subscriber.disconnect();
-      await commands.quit();
+      await quit(commands);
     },
   });
+}
+
+/** Says goodbye to Redis once what is sent is answered, or gives up after a while. */
+async function quit(client: Redis): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, CLOSE_TIMEOUT_MS);
+  });
+  await Promise.race([client.quit().catch(() => {}), late]);
+  clearTimeout(timer);
+  client.disconnect();
 }

@@ -170,6 +170,17 @@ describe("two relay processes, Node and Deno, on one redis-server", () => {
     expect(await ann.line()).toMatch(/bob: hello after the cut$/);
   });
 
+  test("a node stops cleanly even when Redis is gone", async () => {
+    const a = await node("node");
+    const b = await node("deno");
+    const alice = await textUser(a.tcpPort, "alice");
+    await redis.stop();
+    const [codeA, codeB] = await Promise.all([a.kill("SIGTERM"), b.kill("SIGTERM")]);
+    expect([codeA, codeB]).toEqual([0, 0]);
+    expect(await alice.end()).toContain("* bye: shutdown");
+    redis = await startRedis(); // for afterEach
+  });
+
   test("a node that stops cleanly lets its users' names go at once", async () => {
     const a = await node("deno");
     const b = await node("node");

@@ -100,7 +100,9 @@ export class RedisBus implements Bus {
 
   async close(): Promise<void> {
     this.#stopped = true;
-    await this.#redis.call("DEL", `${this.#prefix}node:${this.node}`).catch(() => {});
+    // Not awaited: if Redis is away, the node's key expires by itself; `close` gives up
+    // on what Redis has not answered in time.
+    this.#redis.call("DEL", `${this.#prefix}node:${this.node}`).catch(() => {});
     await this.#close();
   }
 }
