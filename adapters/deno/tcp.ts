@@ -3,6 +3,10 @@ import type { Host, Link } from "../../src/host/mod.ts";
 /** How long a closing socket may take to send what it has before it is cut. */
 const CLOSE_GRACE_MS = 2000;
 const encoder = new TextEncoder();
+/** Bytes read at once: from this, while reads are small... */
+const READ_MIN = 1024;
+/** ...to this, while reads fill the buffer. */
+const READ_MAX = 64 * 1024;
 
 /** Serves the relay over TCP with Deno.listen; returns the listener (close it to stop). */
 export function listenTcp(host: Host, hostname: string, port: number): Deno.TcpListener {
@@ -73,12 +77,16 @@ function attach(host: Host, conn: Deno.TcpConn): void {
   const client = host.connect(link);
   if (!client) return;
   (async () => {
-    const buffer = new Uint8Array(64 * 1024);
+    // An idle connection waits on a small buffer; a busy one gets a bigger one.
+    let buffer = new Uint8Array(READ_MIN);
     try {
       for (;;) {
         const n = await conn.read(buffer);
         if (n === null) break;
         client.receiveBytes(buffer.subarray(0, n));
+        if (n === buffer.length && n < READ_MAX) buffer = new Uint8Array(n * 2);
+        else if (n < buffer.length / 8 && buffer.length > READ_MIN)
+          buffer = new Uint8Array(READ_MIN);
       }
     } catch {
       // Reset by the peer, or closed by us.

@@ -34,6 +34,17 @@ describe.each(["node", "deno"] as const)("the relay process on %s", (runtime) =>
     c.close();
   });
 
+  test("TCP: a burst of commands in one write is answered in order", async () => {
+    const relay = await spawnRelay(runtime, { RELAY_RATE_LIMIT: "0" });
+    const c = await LineClient.open(relay.tcpPort);
+    const ids = Array.from({ length: 2000 }, (_, i) => `p${i}`);
+    c.sendJson(...ids.map((id) => ({ type: "ping", id })));
+    const answered: unknown[] = [];
+    for (const _ of ids) answered.push((await c.json()).re);
+    expect(answered).toEqual(ids);
+    c.close();
+  });
+
   test("SIGTERM says bye shutdown to everyone and exits 0", async () => {
     const relay = await spawnRelay(runtime);
     const a = await textUser(relay.tcpPort, "sam");
