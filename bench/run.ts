@@ -30,6 +30,8 @@ interface Contender {
   dialect: DialectName;
   start: () => Promise<Server>;
   transport: "tcp" | "ws";
+  /** How to start it for idle clients, when that differs (the relay without presence). */
+  idle?: () => Promise<Server>;
 }
 
 const relayTcp: Contender = {
@@ -37,6 +39,7 @@ const relayTcp: Contender = {
   dialect: "relay",
   start: () => startRelay("node"),
   transport: "tcp",
+  idle: () => startRelay("node", { RELAY_PRESENCE: "off" }),
 };
 const relayWs: Contender = {
   label: "relay (Node, WebSocket)",
@@ -49,6 +52,7 @@ const relayDeno: Contender = {
   dialect: "relay",
   start: () => startRelay("deno"),
   transport: "tcp",
+  idle: () => startRelay("deno", { RELAY_PRESENCE: "off" }),
 };
 const ngircd: Contender = {
   label: "ngircd (C, IRC)",
@@ -136,9 +140,7 @@ async function sustainable(c: Contender, scenario: "fanout" | "private"): Promis
 }
 
 async function connections(c: Contender): Promise<{ label: string; ms: number; perConn: number }> {
-  const server = await (c.dialect === "relay"
-    ? startRelay("node", { RELAY_PRESENCE: "off" })
-    : c.start());
+  const server = await (c.idle ?? c.start)();
   const lg = new LoadGen(2);
   try {
     await new Promise((r) => setTimeout(r, 500));
@@ -231,7 +233,7 @@ if (ONLY.includes("private")) {
 }
 if (ONLY.includes("connect")) {
   const rows = [];
-  for (const c of baselines(ngircd, relayTcp)) rows.push(await connections(c));
+  for (const c of baselines(ngircd, relayTcp, relayDeno)) rows.push(await connections(c));
   table(
     `connect: ${CONNECTIONS} clients log in (and stay idle)`,
     ["server", "time to log all in", "RSS per connection"],
