@@ -16,6 +16,8 @@ export async function connectRedis(url: string): Promise<Redis> {
     // While Redis is away, commands wait for a few reconnections, then fail: the relay
     // goes on serving its own users, and what waits for Redis stays bounded.
     maxRetriesPerRequest: 3,
+    // Commands issued in one turn of the event loop leave in one write (in order).
+    enableAutoPipelining: true,
   });
   // Reported once per kind of failure; ioredis reconnects by itself meanwhile.
   let last = "";
