@@ -105,6 +105,8 @@ export class Host {
   /** The other nodes heard from, and when they were last heard. */
   readonly #peers = new Map<string, number>();
   #heartbeat: ReturnType<typeof setInterval> | undefined;
+  /** While starting: the nodes whose state has come, out of how many are listening. */
+  #learning: { waiting: Set<string>; expected: number; done: () => void } | null = null;
   readonly #auth: AuthMode;
   readonly #clock: () => number;
   readonly #log: (line: string) => void;
@@ -147,7 +149,17 @@ export class Host {
       (message) => this.#heard(message),
       () => this.input({ type: "sync", now: this.#clock() }),
     );
+    // Before taking users, learn who is online elsewhere: wait for the others' states.
+    const others = await this.#bus.peers();
+    const learnt = new Promise<void>((resolve) => {
+      this.#learning = { waiting: new Set(), expected: others, done: resolve };
+      if (others === 0) resolve();
+    });
     this.input({ type: "sync", now: this.#clock() });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([learnt, new Promise((r) => (timer = setTimeout(r, SYNC_WAIT_MS)))]);
+    clearTimeout(timer);
+    this.#learning = null;
     this.#heartbeat = setInterval(() => this.#beat(), Math.max(50, Math.floor(leaseMs / 3)));
   }
 
@@ -173,6 +185,11 @@ export class Host {
     }
     if (message.kind === "down") this.#peers.delete(message.node);
     if (message.kind === "alive") return;
+    if (message.kind === "state" && this.#learning) {
+      const { waiting, expected, done } = this.#learning;
+      waiting.add(message.node);
+      if (waiting.size >= expected) done();
+    }
     this.#run(this.relay.handle({ type: "bus", event: message, now: this.#clock() }));
     this.requestFlush();
   }
@@ -533,6 +550,9 @@ class Encoded {
 }
 
 const utf8 = new TextEncoder();
+
+/** How long a starting node waits at most for the others to say what they hold. */
+const SYNC_WAIT_MS = 2000;
 
 /** One client connection inside the host: its mode, framing, limits and outbox. */
 export class Connection {

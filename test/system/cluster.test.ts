@@ -97,6 +97,22 @@ describe("two relay processes, Node and Deno, on one redis-server", () => {
     );
   });
 
+  test("a node started later learns who is online and in which rooms", async () => {
+    const a = await node("node");
+    const alice = await textUser(a.tcpPort, "alice");
+    alice.send("/join #ops");
+    expect(await alice.line()).toMatch(/joined #ops/);
+    const b = await node("deno");
+    await subscribers(2);
+    const bob = await LineClient.open(b.tcpPort);
+    bob.send("bob", "/rooms", "/who #ops");
+    expect(await bob.lines(3)).toEqual([
+      "* welcome, bob! online: alice",
+      "* rooms: #ops (1)",
+      "* #ops: alice",
+    ]);
+  });
+
   test("a name online on one node is refused on the other, unless its password proves it", async () => {
     const a = await node("node");
     const b = await node("deno");

@@ -60,6 +60,10 @@ export class BroadcastBus implements Bus {
     }
   }
 
+  async peers(): Promise<number> {
+    return 0; // A BroadcastChannel does not say who listens.
+  }
+
   async release(key: string): Promise<void> {
     const lease = await this.#kv.get<string>(["lease", key]);
     if (lease.value !== this.node) return;

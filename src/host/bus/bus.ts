@@ -29,6 +29,8 @@ export interface Bus {
    * proved the name) takes it from that node.
    */
   claim(key: string, force: boolean): Promise<boolean>;
+  /** How many other nodes listen (known once `start` resolves), or 0 when the bus cannot tell. */
+  peers(): Promise<number>;
   /** Lets go of a name this node holds; a no-op if another node took it meanwhile. */
   release(key: string): Promise<void>;
   /** Renews this node's lease (and so its names' leases) for `ms` milliseconds more. */
@@ -50,6 +52,9 @@ export class LocalBus implements Bus {
     return true;
   }
   async release(): Promise<void> {}
+  async peers(): Promise<number> {
+    return 0;
+  }
   async renew(): Promise<void> {}
   async close(): Promise<void> {}
 }

@@ -90,6 +90,12 @@ export class RedisBus implements Bus {
     return (await evalScript(this.#redis, CLAIM, [`${this.#prefix}lease:${key}`], args)) === 1;
   }
 
+  async peers(): Promise<number> {
+    const reply = await this.#redis.call("PUBSUB", "NUMSUB", `${this.#prefix}bus`);
+    const count = Array.isArray(reply) ? Number(reply[1]) : 0;
+    return Math.max(0, count - 1);
+  }
+
   async release(key: string): Promise<void> {
     await evalScript(this.#redis, RELEASE, [`${this.#prefix}lease:${key}`], [this.node]);
   }
