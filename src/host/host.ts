@@ -149,6 +149,7 @@ export class Host {
       (message) => this.#heard(message),
       () => this.input({ type: "sync", now: this.#clock() }),
     );
+    this.#heartbeat = setInterval(() => this.#beat(), Math.max(50, Math.floor(leaseMs / 3)));
     // Before taking users, learn who is online elsewhere: wait for the others' states.
     const others = await this.#bus.peers();
     const learnt = new Promise<void>((resolve) => {
@@ -160,7 +161,6 @@ export class Host {
     await Promise.race([learnt, new Promise((r) => (timer = setTimeout(r, SYNC_WAIT_MS)))]);
     clearTimeout(timer);
     this.#learning = null;
-    this.#heartbeat = setInterval(() => this.#beat(), Math.max(50, Math.floor(leaseMs / 3)));
   }
 
   #beat(): void {

@@ -45,6 +45,19 @@ describe.each(["node", "deno"] as const)("the relay process on %s", (runtime) =>
     c.close();
   });
 
+  test("a Redis that cannot be reached stops the start with a clear message", async () => {
+    // Port 1 on loopback: nothing listens there, so the connection is refused at once.
+    const start = spawnRelay(runtime, { RELAY_STORE: "redis://127.0.0.1:1" });
+    await expect(start).rejects.toThrow(
+      /exited with 1; stderr: .*cannot reach Redis at redis:\/\/127\.0\.0\.1:1/s,
+    );
+  });
+
+  test("a bad setting stops the start with a message that names it", async () => {
+    const start = spawnRelay(runtime, { RELAY_BUS: "carrier-pigeon" });
+    await expect(start).rejects.toThrow(/exited with 2; stderr: relay: RELAY_BUS: local or redis/);
+  });
+
   test("SIGTERM says bye shutdown to everyone and exits 0", async () => {
     const relay = await spawnRelay(runtime);
     const a = await textUser(relay.tcpPort, "sam");
