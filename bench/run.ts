@@ -93,7 +93,7 @@ interface Result {
   atHalf: Figures | null;
 }
 
-/** Steps the offered load up until a run loses a delivery or p99 passes 100 ms. */
+/** The highest step of the load ladder where no delivery is lost and p99 stays under 100 ms. */
 async function sustainable(c: Contender, scenario: "fanout" | "private"): Promise<Result> {
   const server = await c.start();
   const lg = new LoadGen(2);
@@ -115,11 +115,17 @@ async function sustainable(c: Contender, scenario: "fanout" | "private"): Promis
         durationMs: DURATION,
       });
     const good = (f: Figures) => f.lost === 0 && f.p99 < 100;
-    let max = 0;
-    for (const step of LADDER) {
-      if (good(await run(step)) || good(await run(step))) max = step;
-      else break;
+    // Binary search over the ladder (a step that fails gets a second chance): about four
+    // steps instead of up to fourteen, for the same answer when figures grow with the load.
+    let pass = -1;
+    let fail = LADDER.length;
+    while (fail - pass > 1) {
+      const mid = (pass + fail) >> 1;
+      const step = LADDER[mid] as number;
+      if (good(await run(step)) || good(await run(step))) pass = mid;
+      else fail = mid;
     }
+    const max = pass >= 0 ? (LADDER[pass] as number) : 0;
     if (max === 0) return { label: c.label, max, atMax: null, atHalf: null };
     const repeat = async (d: number) => {
       const runs: Figures[] = [];
