@@ -276,9 +276,10 @@ export class Relay {
   }
 
   #authenticated(s: Session, w: Waiting<"auth">, result: AuthResult, shown?: string): void {
-    if (result === "auth_failed") {
+    if (result === "auth_failed" || result === "unavailable") {
       s.phase = "anonymous";
-      return this.#error(s, w.re, "auth_failed", "wrong password or token");
+      const why = result === "unavailable" ? UNAVAILABLE : "wrong password or token";
+      return this.#error(s, w.re, "auth_failed", why);
     }
     const holder = this.#users.get(w.key);
     if (result === "taken" || (holder && result !== "verified")) {
@@ -416,6 +417,7 @@ export class Relay {
     if (result === "queue_full") {
       return this.#error(s, w.re, "queue_full", `${message.to} has too many messages waiting`);
     }
+    if (result === "unavailable") return this.#error(s, w.re, "queue_full", UNAVAILABLE);
     this.#send(s.conn, { type: "ok", re: w.re, id: message.id, queued: true, to: message.to });
     // The recipient may have logged in, here or elsewhere, while the message was stored.
     const queued: ChatMessage = { ...message, queued: true };
@@ -760,6 +762,9 @@ function isoTime(now: number): string {
   }
   return lastIso;
 }
+
+/** What a user is told when the store cannot be reached: a failure of the server's. */
+const UNAVAILABLE = "the server cannot reach its store right now; try again later";
 
 /** Whether a login's credentials check took the name for this node. */
 function claimed(result: AuthResult): boolean {

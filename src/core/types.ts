@@ -114,10 +114,12 @@ export type AuthResult =
   | "verified"
   | "auth_failed"
   /** Allowed, but the name is online on another node and nothing proved it. */
-  | "taken";
+  | "taken"
+  /** The store or the cluster could not be asked: nothing was checked. */
+  | "unavailable";
 
 /** What the store said when asked to hold a message. */
-export type HoldResult = "held" | "no_such_user" | "queue_full";
+export type HoldResult = "held" | "no_such_user" | "queue_full" | "unavailable";
 
 /** Inputs to the core: everything that can happen to it. */
 export type Input =

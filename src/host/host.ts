@@ -369,7 +369,7 @@ export class Host {
               ...(name !== undefined && { name }),
               now: this.#clock(),
             }),
-            { result: "auth_failed" as const },
+            { result: "unavailable" as const },
           );
           break;
         case "loadQueue":
@@ -393,7 +393,7 @@ export class Host {
               if (result === "held") this.counters.held++;
               return { type: "held", conn: effect.conn, result, now: this.#clock() };
             },
-            "queue_full" as const,
+            "unavailable" as const,
           );
           break;
         case "lookupUser":

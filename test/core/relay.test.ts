@@ -422,3 +422,28 @@ describe("leaving", () => {
     expect(to(A, effects).map((m) => m.type)).toEqual(["welcome", "error"]);
   });
 });
+
+describe("a store that cannot be reached", () => {
+  test("a login is refused with a reason that is not the user's, and may be retried", () => {
+    const w = new World();
+    w.open(A);
+    w.cmd(A, { type: "login", name: "alice", password: "pw" });
+    const refused = to(A, w.authed(A, "unavailable"));
+    expect(refused).toMatchObject([{ type: "error", code: "auth_failed" }]);
+    expect((refused[0] as { message: string }).message).toMatch(/cannot reach its store/);
+    expect(w.relay.isLoggedIn(A)).toBe(false);
+    expect(to(A, w.login(A, "alice"))[0]).toMatchObject({ type: "welcome" });
+  });
+
+  test("a message for an offline user is refused, not reported held", () => {
+    const w = new World();
+    w.login(A, "alice");
+    w.cmd(A, { type: "msg", to: "bob", text: "hi" }, "m");
+    const refused = to(
+      A,
+      w.relay.handle({ type: "held", conn: A, result: "unavailable", now: w.now }),
+    );
+    expect(refused).toMatchObject([{ type: "error", re: "m", code: "queue_full" }]);
+    expect((refused[0] as { message: string }).message).toMatch(/cannot reach its store/);
+  });
+});
