@@ -96,26 +96,47 @@ interface Result {
 
 /** The highest step of the load ladder where no delivery is lost and p99 stays under 100 ms. */
 async function sustainable(c: Contender, scenario: "fanout" | "private"): Promise<Result> {
-  const server = await c.start();
-  const lg = new LoadGen(2);
-  try {
+  const fanout = scenario === "fanout" ? N - 1 : 1;
+  const senders = scenario === "fanout" ? S : N;
+  const partner = (name: string) => {
+    const i = Number(name.slice(1));
+    return `u${i % 2 === 0 ? i + 1 : i - 1}`;
+  };
+  let server: Server | null = null;
+  let lg: LoadGen | null = null;
+  const close = async () => {
+    await lg?.close();
+    await server?.stop();
+  };
+  const open = async () => {
+    server = await c.start();
+    lg = new LoadGen(2);
     const url = c.transport === "ws" ? (server.ws as string) : (server.nodes ?? server.tcp);
-    const fanout = scenario === "fanout" ? N - 1 : 1;
-    const senders = scenario === "fanout" ? S : N;
     await lg.connect(c.dialect, url, N, scenario === "fanout" ? "#bench" : null);
-    const partner = (name: string) => {
-      const i = Number(name.slice(1));
-      return `u${i % 2 === 0 ? i + 1 : i - 1}`;
-    };
-    const run = (deliveries: number) =>
-      lg.run({
-        senders,
-        to: scenario === "fanout" ? () => "#bench" : partner,
-        rate: deliveries / fanout,
-        fanout,
-        durationMs: DURATION,
-      });
-    const good = (f: Figures) => f.lost === 0 && f.p99 < 100;
+    // Warm up (a fresh process compiles its hot paths during its first busy second).
+    await load(LADDER[2] as number, 1000);
+  };
+  const load = (deliveries: number, durationMs: number) =>
+    (lg as LoadGen).run({
+      senders,
+      to: scenario === "fanout" ? () => "#bench" : partner,
+      rate: deliveries / fanout,
+      fanout,
+      durationMs,
+    });
+  const good = (f: Figures) => f.lost === 0 && f.p99 < 100;
+  // A run the server could not keep up with may have cost clients their connections
+  // (slow_consumer): the next run starts afresh, so that no run pays for the one before.
+  const run = async (deliveries: number) => {
+    const figures = await load(deliveries, DURATION);
+    if (!good(figures)) {
+      await close();
+      await open();
+    }
+    return figures;
+  };
+  try {
+    await open();
     // Binary search over the ladder (a step that fails gets a second chance): about five
     // steps instead of up to eighteen, for the same answer when figures grow with the load.
     let pass = -1;
@@ -141,8 +162,7 @@ async function sustainable(c: Contender, scenario: "fanout" | "private"): Promis
     };
     return { label: c.label, max, atMax: await repeat(max), atHalf: await repeat(max / 2) };
   } finally {
-    await lg.close();
-    await server.stop();
+    await close();
   }
 }
 
