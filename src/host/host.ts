@@ -440,6 +440,10 @@ export class Host {
   async #login(
     effect: Extract<Effect, { type: "authenticate" }>,
   ): Promise<{ result: AuthResult; name?: string }> {
+    // As for a name online here: without a password or token, a name online on another
+    // node is taken, whatever the store would say of the credentials.
+    const proof = effect.password !== undefined || effect.token !== undefined;
+    if (!proof && (await this.#bus.heldElsewhere(effect.key))) return { result: "taken" };
     const result = await authenticate(effect, this.#auth, this.#store);
     if (result === "auth_failed") return { result };
     if (!(await this.#bus.claim(effect.key, result === "verified"))) return { result: "taken" };

@@ -184,3 +184,27 @@ async function loginJson(c: LineClient | WsClient, name: string): Promise<void> 
   const welcome = await c.json();
   if (welcome.type !== "welcome") throw new Error(`no welcome: ${JSON.stringify(welcome)}`);
 }
+
+/**
+ * Asks `who` (of everyone, or of a room) until the answer lists `name`: for what crosses a
+ * cluster's bus, which arrives on the other nodes a little later. JSON mode only; what
+ * else arrives meanwhile is skipped.
+ */
+export async function seen(
+  c: LineClient | WsClient,
+  name: string,
+  room?: string,
+  ms = 5000,
+): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    c.sendJson(
+      room === undefined ? { type: "who", id: "seen" } : { type: "who", room, id: "seen" },
+    );
+    let reply = await c.json();
+    while (reply.re !== "seen") reply = await c.json();
+    if (Array.isArray(reply.users) && reply.users.includes(name)) return;
+    if (Date.now() > deadline) throw new Error(`${name} never showed up: ${JSON.stringify(reply)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

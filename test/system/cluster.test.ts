@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { jsonUser, LineClient, textUser, WsClient, wsUser } from "../support/client.ts";
+import { jsonUser, LineClient, seen, textUser, wsUser } from "../support/client.ts";
 import { type RelayProcess, spawnRelay } from "../support/process.ts";
 import { type RedisServer, startRedis } from "../support/redis.ts";
 
@@ -42,10 +42,9 @@ describe("two relay processes, Node and Deno, on one redis-server", () => {
     await other.publish("relay:bus", "{not json");
     await other.publish("relay:bus", JSON.stringify({ kind: "online", node: "x" }));
     const alice = await jsonUser(a.tcpPort, "alice");
-    const bob = await WsClient.open(b.httpPort);
-    bob.sendJson({ type: "login", name: "bob" });
-    expect(await bob.json()).toMatchObject({ type: "welcome", users: ["alice"] });
+    const bob = await wsUser(b.httpPort, "bob");
     expect(await alice.json()).toEqual({ type: "presence", name: "bob", status: "online" });
+    await seen(bob, "alice");
 
     alice.sendJson({ type: "msg", to: "bob", text: "hi from A", id: "m1" });
     const ok = await alice.json();
@@ -64,6 +63,7 @@ describe("two relay processes, Node and Deno, on one redis-server", () => {
 
     alice.sendJson({ type: "join", room: "#ops" });
     expect(await alice.json()).toMatchObject({ type: "ok", room: "#ops", users: ["alice"] });
+    await seen(bob, "alice", "#ops");
     bob.sendJson({ type: "join", room: "#OPS" });
     expect(await bob.json()).toMatchObject({ type: "ok", room: "#ops", users: ["bob", "alice"] });
     expect(await alice.json()).toEqual({ type: "joined", room: "#ops", name: "bob" });
@@ -141,6 +141,7 @@ describe("two relay processes, Node and Deno, on one redis-server", () => {
     expect(await alice.line()).toBe("* bob is online");
     alice.send("/join #ops");
     expect(await alice.line()).toMatch(/joined #ops/);
+    await seen(bob, "alice", "#ops");
     bob.sendJson({ type: "join", room: "#ops" });
     expect(await bob.json()).toMatchObject({ users: ["bob", "alice"] });
 

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { afterEach, describe, expect, test } from "vitest";
-import { WsClient, wsUser } from "../support/client.ts";
+import { seen, WsClient, wsUser } from "../support/client.ts";
 
 const LEASE_SECONDS = 2;
 const DENO = "./node_modules/deno/deno";
@@ -66,8 +66,9 @@ describe("the edge entry: two isolates sharing a BroadcastChannel and one KV fil
     const bob = await WsClient.open(two);
     bob.sendJson({ type: "login", name: "Alice" }, { type: "login", name: "bob" });
     expect(await bob.json()).toMatchObject({ type: "error", code: "name_taken" });
-    expect(await bob.json()).toMatchObject({ type: "welcome", users: ["alice"] });
+    expect(await bob.json()).toMatchObject({ type: "welcome" });
     expect(await alice.json()).toEqual({ type: "presence", name: "bob", status: "online" });
+    await seen(bob, "alice");
 
     alice.sendJson({ type: "msg", to: "bob", text: "over the channel" });
     expect(await alice.json()).toMatchObject({ type: "ok" });
@@ -78,6 +79,7 @@ describe("the edge entry: two isolates sharing a BroadcastChannel and one KV fil
 
     alice.sendJson({ type: "join", room: "#edge" });
     expect(await alice.json()).toMatchObject({ type: "ok", users: ["alice"] });
+    await seen(bob, "alice", "#edge");
     bob.sendJson({ type: "join", room: "#edge" }, { type: "msg", to: "#edge", text: "hi room" });
     expect(await bob.json()).toMatchObject({ type: "ok", users: ["bob", "alice"] });
     expect(await alice.json()).toEqual({ type: "joined", room: "#edge", name: "bob" });
@@ -93,6 +95,7 @@ describe("the edge entry: two isolates sharing a BroadcastChannel and one KV fil
     const again = await wsUser(one, "alice");
     const bob = await wsUser(two, "bob");
     expect(await again.json()).toMatchObject({ type: "presence", name: "bob" });
+    await seen(bob, "alice");
 
     stop(0);
     expect(await bob.json(LEASE_SECONDS * 3000)).toEqual({

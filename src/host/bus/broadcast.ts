@@ -64,6 +64,11 @@ export class BroadcastBus implements Bus {
     return 0; // A BroadcastChannel does not say who listens.
   }
 
+  async heldElsewhere(key: string): Promise<boolean> {
+    const holder = (await this.#kv.get<string>(["lease", key])).value;
+    return holder !== null && holder !== this.node && (await this.#alive(holder));
+  }
+
   async release(key: string): Promise<void> {
     const lease = await this.#kv.get<string>(["lease", key]);
     if (lease.value !== this.node) return;

@@ -31,6 +31,8 @@ export interface Bus {
   claim(key: string, force: boolean): Promise<boolean>;
   /** How many other nodes listen (known once `start` resolves), or 0 when the bus cannot tell. */
   peers(): Promise<number>;
+  /** Whether another node that is alive holds the name. */
+  heldElsewhere(key: string): Promise<boolean>;
   /** Lets go of a name this node holds; a no-op if another node took it meanwhile. */
   release(key: string): Promise<void>;
   /** Renews this node's lease (and so its names' leases) for `ms` milliseconds more. */
@@ -52,6 +54,9 @@ export class LocalBus implements Bus {
     return true;
   }
   async release(): Promise<void> {}
+  async heldElsewhere(): Promise<boolean> {
+    return false;
+  }
   async peers(): Promise<number> {
     return 0;
   }

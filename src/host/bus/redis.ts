@@ -15,6 +15,11 @@ if holder and holder ~= ARGV[1] and ARGV[2] == '0'
 redis.call('SET', KEYS[1], ARGV[1])
 return 1`;
 
+const HELD_ELSEWHERE = `
+local holder = redis.call('GET', KEYS[1])
+if holder and holder ~= ARGV[1] and redis.call('EXISTS', ARGV[2] .. holder) == 1 then return 1 end
+return 0`;
+
 const RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 1`;
@@ -94,6 +99,12 @@ export class RedisBus implements Bus {
     const reply = await this.#redis.call("PUBSUB", "NUMSUB", `${this.#prefix}bus`);
     const count = Array.isArray(reply) ? Number(reply[1]) : 0;
     return Math.max(0, count - 1);
+  }
+
+  async heldElsewhere(key: string): Promise<boolean> {
+    const keys = [`${this.#prefix}lease:${key}`];
+    const args = [this.node, `${this.#prefix}node:`];
+    return (await evalScript(this.#redis, HELD_ELSEWHERE, keys, args)) === 1;
   }
 
   async release(key: string): Promise<void> {
