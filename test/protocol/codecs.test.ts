@@ -1,7 +1,14 @@
 import fc from "fast-check";
+import * as v from "valibot";
 import { describe, expect, test } from "vitest";
 import type { ServerMessage } from "../../src/core/mod.ts";
-import { decodeJson, decodeText, encodeJson, encodeText } from "../../src/protocol/mod.ts";
+import {
+  COMMAND_SCHEMAS,
+  decodeJson,
+  decodeText,
+  encodeJson,
+  encodeText,
+} from "../../src/protocol/mod.ts";
 
 describe("text mode decoding", () => {
   test.each([
@@ -89,6 +96,24 @@ describe("JSON mode decoding", () => {
           });
         },
       ),
+    );
+  });
+});
+
+describe("the msg fast path", () => {
+  test("gives what the msg schema gives, for any fields", () => {
+    const anything = fc.oneof(fc.string(), fc.integer(), fc.constant(null), fc.boolean());
+    fc.assert(
+      fc.property(anything, anything, fc.dictionary(fc.string(), anything), (to, text, extra) => {
+        const fields = { ...extra, type: "msg", to, text };
+        const decoded = decodeJson(JSON.stringify(fields));
+        const schema = v.safeParse(COMMAND_SCHEMAS.msg, JSON.parse(JSON.stringify(fields)));
+        if (schema.success && !("id" in extra)) {
+          expect(decoded).toEqual({ ok: true, command: schema.output, re: null });
+        } else if (!schema.success) {
+          expect(decoded.ok).toBe(false);
+        }
+      }),
     );
   });
 });
