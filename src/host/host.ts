@@ -482,10 +482,9 @@ export class Host {
       if (line === null) return;
       conn.out.addLine(line);
     } else if (conn.link.writeFrames) {
-      // The line's bytes without its "\n": the same bytes for every recipient.
-      const line = json ? encoded.jsonLine() : encoded.textLine();
-      if (line === null) return;
-      conn.out.addFrame(line.subarray(0, line.length - 1));
+      const frame = json ? encoded.jsonFrame() : encoded.textFrame();
+      if (frame === null) return;
+      conn.out.addFrame(frame);
     } else {
       const frame = json ? encoded.json() : encoded.text();
       if (frame === null) return;
@@ -516,6 +515,8 @@ class Encoded {
   #text: string | null | undefined;
   #jsonLine: Uint8Array | undefined;
   #textLine: Uint8Array | null | undefined;
+  #jsonFrame: Uint8Array | undefined;
+  #textFrame: Uint8Array | null | undefined;
 
   constructor(msg: ServerMessage) {
     this.#msg = msg;
@@ -535,6 +536,24 @@ class Encoded {
   jsonLine(): Uint8Array {
     if (this.#jsonLine === undefined) this.#jsonLine = utf8.encode(`${this.json()}\n`);
     return this.#jsonLine;
+  }
+
+  /** The JSON form's UTF-8 bytes without the line ending: one WebSocket frame for all. */
+  jsonFrame(): Uint8Array {
+    if (this.#jsonFrame === undefined) {
+      const line = this.jsonLine();
+      this.#jsonFrame = line.subarray(0, line.length - 1);
+    }
+    return this.#jsonFrame;
+  }
+
+  /** The text form's UTF-8 bytes without the last line ending, or null (see `textLine`). */
+  textFrame(): Uint8Array | null {
+    if (this.#textFrame === undefined) {
+      const line = this.textLine();
+      this.#textFrame = line === null ? null : line.subarray(0, line.length - 1);
+    }
+    return this.#textFrame;
   }
 
   /** The text form with its line ending, or null when there is nothing to print. */
