@@ -26,6 +26,11 @@ export class LoadGen {
     );
   }
 
+  /** The worker processes' ids (to read their CPU time). */
+  get pids(): number[] {
+    return this.#workers.map((w) => w.pid as number);
+  }
+
   #ask(worker: ChildProcess, command: WorkerCommand): Promise<WorkerReply> {
     return new Promise((resolve, reject) => {
       worker.once("message", (reply: WorkerReply) =>

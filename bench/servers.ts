@@ -23,12 +23,12 @@ export async function rss(pid: number): Promise<number> {
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
 }
 
-function stopper(child: ChildProcess): () => Promise<void> {
+function stopper(child: ChildProcess, signal: NodeJS.Signals = "SIGKILL"): () => Promise<void> {
   return () =>
     new Promise((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve();
       child.once("exit", () => resolve());
-      child.kill("SIGKILL");
+      child.kill(signal);
     });
 }
 
@@ -56,14 +56,18 @@ const RELAY_ENV = {
   RELAY_MAX_CONNECTIONS: "20000",
 };
 
-/** The relay on Node or Deno. */
+/**
+ * The relay on Node or Deno. On Node, `node.flags` go to the runtime (`--cpu-prof`) and
+ * `node.stopSignal` stops it (SIGINT lets it exit cleanly and write its profile).
+ */
 export async function startRelay(
   runtime: "node" | "deno",
   env: Record<string, string> = {},
+  node: { flags?: string[]; stopSignal?: NodeJS.Signals } = {},
 ): Promise<Server> {
   const command =
     runtime === "node"
-      ? [process.execPath, "--import", "tsx", "adapters/node/main.ts"]
+      ? [process.execPath, ...(node.flags ?? []), "--import", "tsx", "adapters/node/main.ts"]
       : ["node_modules/deno/deno", "run", "-A", "--unstable-kv", "adapters/deno/main.ts"];
   const child = spawn(command[0] as string, command.slice(1), {
     env: { ...process.env, ...RELAY_ENV, ...env },
@@ -74,7 +78,7 @@ export async function startRelay(
     pid: child.pid as number,
     tcp: `tcp://127.0.0.1:${ports.tcp}`,
     ws: `ws://127.0.0.1:${ports.http}/ws`,
-    stop: stopper(child),
+    stop: stopper(child, node.stopSignal),
   };
 }
 
