@@ -3,6 +3,7 @@ import { serve } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { createNodeWebSocket } from "@hono/node-ws";
 import { Hono } from "hono";
+import type { RawData, WebSocket } from "ws";
 import type { Host } from "../../src/host/mod.ts";
 import { createApp } from "../../src/http/mod.ts";
 
@@ -42,6 +43,27 @@ function writeTextFrames(raw: unknown, frames: Uint8Array[]): boolean {
   return true;
 }
 
+/**
+ * Gives each message of a `ws` WebSocket as its bytes, text included: the server skips ws's
+ * UTF-8 check (which would close the socket with 1007), so that the relay answers `bad_utf8`
+ * and keeps the connection, as it does on TCP.
+ */
+function readMessages(raw: unknown, receive: (data: Uint8Array, binary: boolean) => void): boolean {
+  const ws = raw as WebSocket | undefined;
+  if (typeof ws?.on !== "function") return false;
+  ws.on("message", (data: RawData, binary: boolean) =>
+    receive(
+      Array.isArray(data)
+        ? Buffer.concat(data)
+        : data instanceof ArrayBuffer
+          ? new Uint8Array(data)
+          : data,
+      binary,
+    ),
+  );
+  return true;
+}
+
 /** A listening HTTP server and how to close it. */
 export interface HttpListener {
   port: number;
@@ -56,6 +78,7 @@ export async function listenHttp(
   const root = new Hono();
   const { injectWebSocket, upgradeWebSocket, wss } = createNodeWebSocket({ app: root });
   wss.options.maxPayload = MAX_WS_MESSAGE_BYTES;
+  wss.options.skipUTF8Validation = true; // see readMessages
   root.route(
     "/",
     createApp({
@@ -67,7 +90,7 @@ export async function listenHttp(
       },
       adminToken: options.adminToken,
       stop: options.stop,
-      frameWriter: writeTextFrames,
+      socketHooks: { frameWriter: writeTextFrames, messageReader: readMessages },
     }),
   );
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {

@@ -628,6 +628,18 @@ export class Connection {
     this.#host.requestFlush();
   }
 
+  /** One text message (WebSocket) as the bytes that came, which may not be UTF-8. */
+  receiveTextBytes(bytes: Uint8Array): void {
+    if (bytes.length > this.#maxFrameBytes) {
+      this.#refuse("too_long", `a frame is at most ${this.#maxFrameBytes} bytes`);
+    } else {
+      const text = decodeUtf8(bytes);
+      if (text === null) this.#refuse("bad_utf8", "the message is not valid UTF-8");
+      else this.#text(text);
+    }
+    this.#host.requestFlush();
+  }
+
   /** One binary message (WebSocket): never a frame of this protocol. */
   receiveBinary(): void {
     this.#refuse("bad_frame", "frames are text: send UTF-8 text messages");

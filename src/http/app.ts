@@ -3,7 +3,7 @@ import type { Host } from "../host/mod.ts";
 import { adminRoutes } from "./admin.ts";
 import { renderMetrics } from "./metrics.ts";
 import { CHAT_PAGE } from "./page/page.ts";
-import { type FrameWriter, relaySocket, type Upgrade } from "./websocket.ts";
+import { relaySocket, type SocketHooks, type Upgrade } from "./websocket.ts";
 
 /** What the app needs from the runtime it runs on. */
 export interface AppOptions {
@@ -16,8 +16,8 @@ export interface AppOptions {
   adminToken: string | null;
   /** Ends the process after a graceful stop (for `/admin/shutdown`). */
   stop: () => void;
-  /** Writes a WebSocket's frames in one write, where the runtime can. */
-  frameWriter?: FrameWriter;
+  /** A runtime's own ways to write and read WebSocket messages, where it has them. */
+  socketHooks?: SocketHooks;
 }
 
 /**
@@ -35,7 +35,7 @@ export function createApp(options: AppOptions): Hono {
   app.get(
     "/ws",
     options.upgradeWebSocket((c) =>
-      relaySocket(host, options.remoteAddress(c), options.frameWriter),
+      relaySocket(host, options.remoteAddress(c), options.socketHooks),
     ),
   );
   if (options.adminToken !== null) {

@@ -8,16 +8,42 @@ import type { Connection, Host, Link } from "../host/mod.ts";
 export type FrameWriter = (raw: unknown, frames: Uint8Array[]) => boolean;
 
 /**
+ * Hands each message of a runtime's WebSocket (`raw`) to `receive` as the bytes that came,
+ * before the runtime decodes them (so that text which is not UTF-8 can be refused without
+ * closing the socket); false when it cannot.
+ */
+export type MessageReader = (
+  raw: unknown,
+  receive: (data: Uint8Array, binary: boolean) => void,
+) => boolean;
+
+/** What a runtime can do on its WebSockets beyond what Hono's context offers. */
+export interface SocketHooks {
+  frameWriter?: FrameWriter;
+  messageReader?: MessageReader;
+}
+
+/**
  * The WebSocket events that carry the relay protocol: a text message is a frame, a binary
  * one gets `bad_frame`; replies go back one message each. `remote` is the peer's address.
  */
-export function relaySocket(host: Host, remote: string, frameWriter?: FrameWriter): WSEvents {
+export function relaySocket(host: Host, remote: string, hooks: SocketHooks = {}): WSEvents {
   let conn: Connection | null = null;
+  // Whether the runtime's reader has the messages; Hono's reports of them are then ignored.
+  // The reader starts in onOpen, before the socket's first bytes are read (a message sent in
+  // the upgrade request's own packet included: a test holds it).
+  let reading = false;
+  const receive = (data: Uint8Array, binary: boolean) => {
+    if (binary) conn?.receiveBinary();
+    else conn?.receiveTextBytes(data);
+  };
   return {
     onOpen(_event, ws) {
-      conn = host.connect(wsLink(ws, remote, frameWriter));
+      conn = host.connect(wsLink(ws, remote, hooks.frameWriter));
+      reading = conn !== null && (hooks.messageReader?.(ws.raw, receive) ?? false);
     },
     onMessage(event, _ws) {
+      if (reading) return;
       if (typeof event.data === "string") conn?.receiveText(event.data);
       else conn?.receiveBinary();
     },

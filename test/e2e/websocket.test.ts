@@ -1,3 +1,4 @@
+import { connect } from "node:net";
 import { describe, expect, test } from "vitest";
 import { WsClient, wsUser } from "../support/client.ts";
 import { tcpAndWebSocketChat, webSocketFraming } from "../support/scenarios.ts";
@@ -31,6 +32,75 @@ describe("WebSocket on Node", () => {
     await big.end();
     const fine = await wsUser(relay.httpPort, "fine");
     fine.close();
+  });
+
+  test("text that is not UTF-8 is bad_utf8 and the socket stays, before and after the mode is fixed", async () => {
+    const relay = await startRelay();
+    const c = await WsClient.open(relay.httpPort);
+    const notUtf8 = Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]); // {"\xff\xfe"}
+    c.ws.send(notUtf8, { binary: false });
+    expect(await c.line()).toBe("! bad_utf8: the message is not valid UTF-8");
+    c.sendJson({ type: "ping", id: "p" });
+    expect(await c.json()).toEqual({ type: "pong", re: "p" });
+    c.ws.send(notUtf8, { binary: false });
+    expect(await c.json()).toEqual({
+      type: "error",
+      re: null,
+      code: "bad_utf8",
+      message: "the message is not valid UTF-8",
+    });
+    c.ws.send(Buffer.from(`{"type":"login","name":"é${"x".repeat(8192)}"}`), { binary: false });
+    expect(await c.json()).toMatchObject({ code: "too_long" });
+    c.sendJson({ type: "login", name: "still" });
+    expect(await c.json()).toMatchObject({ type: "welcome", name: "still" });
+    c.close();
+  });
+
+  test("a message in the same packet as the upgrade request is answered once", async () => {
+    const relay = await startRelay();
+    const socket = connect(relay.httpPort, "127.0.0.1");
+    const frames: string[] = [];
+    let buffer = Buffer.alloc(0);
+    let upgraded = false;
+    socket.on("data", (chunk: Buffer) => {
+      buffer = Buffer.concat([buffer, chunk]);
+      if (!upgraded) {
+        const end = buffer.indexOf("\r\n\r\n");
+        if (end < 0) return;
+        expect(buffer.subarray(0, 12).toString()).toBe("HTTP/1.1 101");
+        upgraded = true;
+        buffer = buffer.subarray(end + 4);
+      }
+      // Server frames here are short, unmasked text: 0x81, a length under 126, the text.
+      while (buffer.length >= 2 && buffer.length >= 2 + (buffer[1] as number)) {
+        frames.push(buffer.subarray(2, 2 + (buffer[1] as number)).toString());
+        buffer = buffer.subarray(2 + (buffer[1] as number));
+      }
+    });
+    const masked = (text: string) => {
+      const payload = Buffer.from(text);
+      const mask = Buffer.from([1, 2, 3, 4]);
+      const body = payload.map((b, i) => b ^ (mask[i % 4] as number));
+      return Buffer.concat([Buffer.from([0x81, 0x80 | payload.length]), mask, body]);
+    };
+    await new Promise((resolve) => socket.once("connect", resolve));
+    socket.write(
+      Buffer.concat([
+        Buffer.from(
+          "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+        ),
+        masked('{"type":"ping","id":"early"}'),
+      ]),
+    );
+    await expect.poll(() => frames.length).toBe(1);
+    socket.write(masked('{"type":"ping","id":"late"}'));
+    await expect.poll(() => frames.length).toBe(2);
+    expect(frames.map((f) => JSON.parse(f))).toEqual([
+      { type: "pong", re: "early" },
+      { type: "pong", re: "late" },
+    ]);
+    socket.destroy();
   });
 
   test("frames of every header size arrive whole and in order", async () => {
