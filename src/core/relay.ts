@@ -124,6 +124,19 @@ export class Relay {
       case "held":
         this.#resume(input.conn, "hold", input.now, (s, w) => this.#held(s, w, input.result));
         break;
+      case "handedOver":
+        this.#resume(input.conn, "handover", input.now, (s, w) =>
+          input.result === "sent"
+            ? this.#send(s.conn, { type: "ok", re: w.re, id: w.message.id })
+            : this.#held(s, w, input.result),
+        );
+        break;
+      case "heldFound": {
+        const s = this.#users.get(input.key);
+        if (s?.phase !== "online") break;
+        for (const m of input.messages) this.#receiveHeld(s, { ...m, queued: true });
+        break;
+      }
       case "userLooked":
         this.#resume(input.conn, "lookup", input.now, (s, w) =>
           input.known
@@ -157,6 +170,10 @@ export class Relay {
       case "sync":
         this.#publish({ kind: "hello", node: this.#node });
         this.#publish(this.#state());
+        // While the bus was away, messages for users here were held instead: look for them.
+        for (const u of this.#users.values()) {
+          if (u.phase === "online") this.#out.push({ type: "recheckHeld", key: u.key });
+        }
         break;
       case "nodeDown":
         this.#forgetNode(input.node, true);
@@ -400,7 +417,11 @@ export class Relay {
     } else if (recipient) {
       this.#receive(recipient, message, s.self ?? undefined);
     } else if (remote) {
-      this.#publish({ kind: "message", node: this.#node, scope: "user", message }, remote.node);
+      // The sender's `ok` waits until the recipient's node took the message, or the store.
+      s.waiting = { kind: "handover", re, key: target.key, message };
+      const event = { kind: "message", node: this.#node, scope: "user", message } as const;
+      this.#out.push({ type: "handOver", conn: s.conn, node: remote.node, key: target.key, event });
+      return;
     } else {
       s.waiting = { kind: "hold", re, key: target.key, message };
       this.#out.push({ type: "hold", conn: s.conn, key: target.key, message });
@@ -409,7 +430,7 @@ export class Relay {
     this.#send(s.conn, { type: "ok", re, id: message.id });
   }
 
-  #held(s: Session, w: Waiting<"hold">, result: HoldResult): void {
+  #held(s: Session, w: Waiting<"hold" | "handover">, result: HoldResult): void {
     const { message } = w;
     if (result === "no_such_user") {
       return this.#error(s, w.re, "no_such_user", noSuchUser(message.to));
@@ -437,6 +458,9 @@ export class Relay {
     if (recipient.phase === "admitting") {
       recipient.deferred.push(queued);
     } else if (!recipient.fromQueue?.has(queued.id)) {
+      // Noted as handed over: the store may still hold it for a moment.
+      recipient.fromQueue ??= new Set();
+      recipient.fromQueue.add(queued.id);
       this.#receive(recipient, queued);
       this.#out.push({ type: "dropQueued", key: recipient.key, ids: [queued.id] });
     }

@@ -27,6 +27,7 @@ export type Waiting =
   | { kind: "auth"; re: Re; name: string; key: string }
   | { kind: "queue"; re: Re; takeover: boolean }
   | { kind: "hold"; re: Re; key: string; message: ChatMessage }
+  | { kind: "handover"; re: Re; key: string; message: ChatMessage }
   | { kind: "lookup"; re: Re; target: Target };
 
 /** A command, or a refused frame, waiting for its turn to be answered. */

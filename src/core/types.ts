@@ -142,6 +142,10 @@ export type Input =
     }
   | { type: "queueLoaded"; conn: ConnId; messages: ChatMessage[]; now: number }
   | { type: "held"; conn: ConnId; result: HoldResult; now: number }
+  /** How a `handOver` ended: taken by the recipient's node, or else held (or not). */
+  | { type: "handedOver"; conn: ConnId; result: "sent" | HoldResult; now: number }
+  /** A user online here and what the store holds for them (answers `recheckHeld`). */
+  | { type: "heldFound"; key: string; messages: ChatMessage[]; now: number }
   | { type: "userLooked"; conn: ConnId; known: boolean; now: number }
   | { type: "announce"; text: string; now: number }
   | { type: "kick"; name: string; now: number }
@@ -183,6 +187,19 @@ export type Effect =
   | { type: "dropQueued"; key: string; ids: string[] }
   /** Hold a message that found nobody to hand it to; nobody waits for the answer. */
   | { type: "keep"; key: string; message: ChatMessage }
+  /**
+   * Hand a private message to the node its recipient is on; if that node does not take it,
+   * hold it as `hold` would. Answer with `handedOver`.
+   */
+  | {
+      type: "handOver";
+      conn: ConnId;
+      node: string;
+      key: string;
+      event: Extract<BusEvent, { kind: "message" }>;
+    }
+  /** Load what the store holds for a user online here; answer with `heldFound`. */
+  | { type: "recheckHeld"; key: string }
   /** Tell the other nodes (one of them when `node` is set). */
   | { type: "publish"; event: BusEvent; node?: string }
   /** The name is no longer online here: let go of its cluster-wide lease. */

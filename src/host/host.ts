@@ -4,7 +4,6 @@ import {
   type Effect,
   type ErrorCode,
   type Input,
-  nameKey,
   Relay,
   type ServerMessage,
   type Transport,
@@ -415,20 +414,36 @@ export class Host {
             })
             .catch((e) => this.#failed("hold", e));
           break;
-        case "publish": {
-          const { event, node } = effect;
-          const sent = this.#bus.publish(event, node);
-          // A private message for a node that is gone waits in the store instead.
-          if (event.kind === "message" && event.scope === "user" && !event.message.queued) {
-            sent.then((ok) => {
-              if (!ok)
-                this.#run([
-                  { type: "keep", key: nameKey(event.message.to), message: event.message },
-                ]);
-            });
-          }
+        case "publish":
+          this.#bus.publish(effect.event, effect.node);
+          break;
+        case "handOver": {
+          const { conn, node, key, event } = effect;
+          // A node that does not take the message (gone, or cut from the bus): the store does.
+          const handed = this.#bus
+            .publish(event, node)
+            .then((sent) =>
+              sent
+                ? ("sent" as const)
+                : this.#store.hold(key, event.message, this.#config.maxQueued),
+            );
+          this.#await(
+            handed,
+            (result) => {
+              if (result === "held") this.counters.held++;
+              return { type: "handedOver", conn, result, now: this.#clock() };
+            },
+            "unavailable" as const,
+          );
           break;
         }
+        case "recheckHeld":
+          this.#await(
+            this.#store.held(effect.key),
+            (messages) => ({ type: "heldFound", key: effect.key, messages, now: this.#clock() }),
+            [],
+          );
+          break;
         case "release":
           this.#bus.release(effect.key).catch((e) => this.#failed("release", e));
           break;

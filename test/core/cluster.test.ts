@@ -33,6 +33,17 @@ class Cluster {
       const [from, effects] = next;
       all.push(...effects);
       for (const e of effects) {
+        if (e.type === "handOver") {
+          // Taken by the recipient's node if it is there; a node gone is left to the test.
+          const w = this.nodes.get(e.node);
+          if (!w) continue;
+          queue.push([e.node, w.input({ type: "bus", event: e.event, now: w.now })]);
+          const sender = this.node(from);
+          queue.push([
+            from,
+            sender.input({ type: "handedOver", conn: e.conn, result: "sent", now: sender.now }),
+          ]);
+        }
         if (e.type !== "publish") continue;
         for (const [other, w] of this.nodes) {
           if (other === from || (e.node !== undefined && e.node !== other)) continue;
@@ -347,6 +358,74 @@ describe("messages between nodes are never lost", () => {
     expect(dropped).toEqual([
       { type: "dropQueued", key: "bob", ids: [(to(B1, held)[0] as { id: string }).id] },
     ]);
+  });
+
+  test("`ok` waits until the recipient's node took the message; commands behind it wait too", () => {
+    const c = new Cluster("a", "b");
+    c.login("a", A1, "alice");
+    c.login("b", B1, "bob");
+    const a = c.node("a");
+    const asked = a.cmd(A1, { type: "msg", to: "bob", text: "hi" }, "m");
+    expect(asked).toMatchObject([
+      {
+        type: "handOver",
+        conn: A1,
+        node: "b",
+        key: "bob",
+        event: { kind: "message", scope: "user", message: { to: "bob", text: "hi" } },
+      },
+    ]);
+    expect(to(A1, a.cmd(A1, { type: "ping" }, "p"))).toEqual([]);
+    const taken = a.input({ type: "handedOver", conn: A1, result: "sent", now: a.now });
+    expect(to(A1, taken)).toMatchObject([
+      { type: "ok", re: "m" },
+      { type: "pong", re: "p" },
+    ]);
+    expect(to(A1, taken)[0]).not.toHaveProperty("queued");
+  });
+
+  test("a message the recipient's node did not take is held, and the sender is told so", () => {
+    const c = new Cluster("a", "b");
+    c.login("a", A1, "alice");
+    c.login("b", B1, "bob");
+    const a = c.node("a");
+    a.cmd(A1, { type: "msg", to: "bob", text: "are you there?" }, "m");
+    const held = a.input({ type: "handedOver", conn: A1, result: "held", now: a.now });
+    expect(to(A1, held)).toMatchObject([{ type: "ok", re: "m", queued: true, to: "bob" }]);
+    a.cmd(A1, { type: "msg", to: "bob", text: "again" }, "n");
+    const lost = a.input({ type: "handedOver", conn: A1, result: "unavailable", now: a.now });
+    expect(errors(A1, lost)).toEqual(["queue_full"]);
+  });
+
+  test("after a sync, what the store held for users online here is handed to them once", () => {
+    const c = new Cluster("a", "b");
+    c.login("a", A1, "alice");
+    c.login("b", B1, "bob");
+    const b = c.node("b");
+    const synced = b.input({ type: "sync", now: b.now });
+    expect(synced.filter((e) => e.type === "recheckHeld")).toEqual([
+      { type: "recheckHeld", key: "bob" },
+    ]);
+    const held = {
+      type: "message" as const,
+      id: "0001a",
+      from: "alice",
+      to: "bob",
+      text: "sent while the bus was cut",
+      ts: "2026-01-02T03:04:05.000Z",
+    };
+    const found = b.input({ type: "heldFound", key: "bob", messages: [held], now: b.now });
+    expect(to(B1, found)).toEqual([{ ...held, queued: true }]);
+    expect(found.filter((e) => e.type === "dropQueued")).toEqual([
+      { type: "dropQueued", key: "bob", ids: ["0001a"] },
+    ]);
+    // Found again before the store dropped it: not handed over twice.
+    expect(
+      to(B1, b.input({ type: "heldFound", key: "bob", messages: [held], now: b.now })),
+    ).toEqual([]);
+    // A plain line now answers alice, who wrote it.
+    const reply = c.on("b", (w) => w.cmd(B1, { type: "say", text: "got it" }));
+    expect(to(A1, reply)).toMatchObject([{ type: "message", from: "bob", text: "got it" }]);
   });
 
   test("messages between the same two users keep their order across nodes", () => {

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { RedisStore } from "../../src/host/mod.ts";
 import { jsonUser, LineClient, seen, textUser, wsUser } from "../support/client.ts";
 import { type RelayProcess, spawnRelay } from "../support/process.ts";
 import { type RedisServer, startRedis } from "../support/redis.ts";
@@ -148,9 +149,9 @@ describe("two relay processes, Node and Deno, on one redis-server", () => {
     await a.kill("SIGKILL");
     const killedAt = Date.now();
     await subscribers(1);
-    // Node B still counts alice online: the message goes to node A, which is gone; it waits.
+    // Node B still counts alice online, but node A does not take the message: it waits.
     bob.sendJson({ type: "msg", to: "alice", text: "are you there?" });
-    expect(await bob.json()).toMatchObject({ type: "ok" });
+    expect(await bob.json()).toMatchObject({ type: "ok", queued: true, to: "alice" });
 
     expect(await bob.json(LEASE_SECONDS * 3000)).toEqual({
       type: "left",
@@ -185,6 +186,31 @@ describe("two relay processes, Node and Deno, on one redis-server", () => {
     bob.send("/msg ann hello after the cut", "/who");
     expect(await bob.line()).toBe("* online: bob, alice, ann");
     expect(await ann.line()).toMatch(/bob: hello after the cut$/);
+  });
+
+  test("what was held for a user while their node was cut from the bus reaches them after", async () => {
+    const a = await node("node");
+    const b = await node("deno");
+    await subscribers(2);
+    const bob = await jsonUser(b.tcpPort, "bob");
+    // As node A does when node B's bus connection is down: the message goes to the store.
+    const store = new RedisStore(redis.client());
+    const message = {
+      type: "message" as const,
+      id: "0000000000001a",
+      from: "alice",
+      to: "bob",
+      text: "sent while your node was cut off",
+      ts: new Date().toISOString(),
+    };
+    expect(await store.hold("bob", message, 10)).toBe("held");
+    await redis.client().call("CLIENT", "KILL", "TYPE", "pubsub");
+    expect(await bob.json()).toEqual({ ...message, queued: true });
+    // Handed over once, and gone from the store.
+    await expect.poll(() => store.held("bob")).toEqual([]);
+    bob.sendJson({ type: "ping", id: "p" });
+    expect(await bob.json()).toEqual({ type: "pong", re: "p" });
+    await a.kill("SIGTERM");
   });
 
   test("a node stops cleanly even when Redis is gone", async () => {
