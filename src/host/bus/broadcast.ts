@@ -16,7 +16,8 @@ interface Envelope {
  * Deploy carries it between them), with leases on names kept in Deno KV by atomic checks.
  *
  * @example
- * const bus = new BroadcastBus(await Deno.openKv(), { node: nodeName() });
+ * // kv: the runtime's Deno KV handle (the adapter opens it)
+ * const bus = new BroadcastBus(kv, { node: nodeName() });
  */
 export class BroadcastBus implements Bus {
   readonly node: string;
