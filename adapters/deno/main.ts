@@ -1,7 +1,6 @@
-import { getConnInfo, upgradeWebSocket } from "hono/deno";
 import { authModeOf, Host, parseConfig, type RelayConfig } from "../../src/host/mod.ts";
-import { createApp } from "../../src/http/mod.ts";
 import { openBus } from "../shared/redis.ts";
+import { denoApp } from "./app.ts";
 import { openStore } from "./store.ts";
 import { listenTcp } from "./tcp.ts";
 
@@ -26,16 +25,7 @@ export async function startDeno(config: RelayConfig): Promise<() => Promise<void
     })();
     return stopping;
   };
-  const app = createApp({
-    host,
-    upgradeWebSocket,
-    remoteAddress: (c) => {
-      const { address, port } = getConnInfo(c).remote;
-      return `${address}:${port}`;
-    },
-    adminToken: config.adminToken,
-    stop: () => void stop().then(() => Deno.exit(0)),
-  });
+  const app = denoApp(host, config.adminToken, () => void stop().then(() => Deno.exit(0)));
   const http = Deno.serve(
     {
       hostname: config.host,

@@ -4,7 +4,6 @@
  * isolates that serve the deployment, with names leased in the same KV.
  * @module
  */
-import { getConnInfo, upgradeWebSocket } from "hono/deno";
 import {
   authModeOf,
   BroadcastBus,
@@ -14,7 +13,7 @@ import {
   parseConfig,
   type RelayConfig,
 } from "../../src/host/mod.ts";
-import { createApp } from "../../src/http/mod.ts";
+import { denoApp } from "../deno/app.ts";
 
 /** Whether this runs on Deno Deploy (which sets DENO_DEPLOYMENT_ID). */
 const ON_DEPLOY = Deno.env.get("DENO_DEPLOYMENT_ID") !== undefined;
@@ -45,16 +44,7 @@ export async function startDeploy(config: RelayConfig): Promise<() => Promise<vo
     })();
     return stopping;
   };
-  const app = createApp({
-    host,
-    upgradeWebSocket,
-    remoteAddress: (c) => {
-      const { address, port } = getConnInfo(c).remote;
-      return `${address}:${port}`;
-    },
-    adminToken: config.adminToken,
-    stop: () => void stop(),
-  });
+  const app = denoApp(host, config.adminToken, () => void stop());
   const listening = Promise.withResolvers<void>();
   const http = Deno.serve(
     {
