@@ -30,7 +30,8 @@ export type ErrorCode =
   | "queue_full"
   | "rate_limited"
   | "server_full"
-  | "shutting_down";
+  | "shutting_down"
+  | "not_allowed";
 
 /** An error as a value: a stable code and a sentence for people. */
 export interface RelayError {
@@ -50,16 +51,26 @@ export type ByeReason =
 
 /** A client command, decoded from either encoding (PROTOCOL.md §4). */
 export type Command =
-  | { type: "login"; name: string; password?: string; token?: string }
+  | {
+      type: "login";
+      name: string;
+      password?: string;
+      token?: string;
+      /** A session secret from an earlier `welcome` (PROTOCOL.md §11). */
+      session?: string;
+      /** The newest message id the client saw: replay what came after it. */
+      since?: string;
+    }
   | { type: "to"; name: string }
   | { type: "say"; text: string }
   | { type: "msg"; to: string; text: string }
   | { type: "join"; room: string }
   | { type: "leave"; room: string }
-  | { type: "who"; room?: string }
+  | { type: "who"; room?: string; after?: string }
+  | { type: "history"; with: string; before?: string; limit?: number }
   | { type: "rooms" }
   | { type: "ping" }
-  | { type: "quit"; reason?: string }
+  | { type: "quit"; reason?: string; forget?: boolean }
   | { type: "help" };
 
 /** A chat message as it travels to its recipients and rests in the offline queue. */
@@ -71,11 +82,24 @@ export interface ChatMessage {
   text: string;
   ts: string;
   queued?: true;
+  /** Sent again by a resume (PROTOCOL.md §11). */
+  replay?: true;
 }
 
 /** Replies: exactly one per command (PROTOCOL.md §5). */
 export type Reply =
-  | { type: "welcome"; re: Re; name: string; users: string[]; queued: number }
+  | {
+      type: "welcome";
+      re: Re;
+      name: string;
+      users: string[];
+      online: number;
+      rooms: string[];
+      queued: number;
+      session?: string;
+      replayed?: number;
+      gap?: boolean;
+    }
   | {
       type: "ok";
       re: Re;
@@ -88,7 +112,8 @@ export type Reply =
       to?: string;
     }
   | { type: "who"; re: Re; room?: string; users: string[] }
-  | { type: "rooms"; re: Re; rooms: { room: string; members: number }[] }
+  | { type: "history"; re: Re; with: string; messages: ChatMessage[]; more: boolean }
+  | { type: "rooms"; re: Re; rooms: { room: string; members: number; online: number }[] }
   | { type: "pong"; re: Re }
   | { type: "help"; re: Re }
   | { type: "bye"; re: Re; reason: "quit" }
@@ -121,6 +146,21 @@ export type AuthResult =
 /** What the store said when asked to hold a message. */
 export type HoldResult = "held" | "no_such_user" | "queue_full" | "unavailable";
 
+/** One message for the log of its conversation (PROTOCOL.md §11). */
+export interface LogEntry {
+  /** The conversation's key (see `privateConversation`, a room's key, or `*`). */
+  conv: string;
+  message: ChatMessage;
+  /** For a private message: the name keys of its two users. */
+  users?: [string, string];
+}
+
+/** Messages read back from the log for a resume: the newest ones, and whether any were left out. */
+export interface Replay {
+  messages: ChatMessage[];
+  gap: boolean;
+}
+
 /** Inputs to the core: everything that can happen to it. */
 export type Input =
   | { type: "open"; conn: ConnId }
@@ -130,6 +170,8 @@ export type Input =
   /** The host closes a connection for misbehaving (flood, slow reader, login timeout). */
   | { type: "evict"; conn: ConnId; reason: "flood" | "login_timeout" | "slow_consumer" }
   | { type: "close"; conn: ConnId; now: number }
+  /** The rooms and their members as the store keeps them, read at start. */
+  | { type: "memberships"; rooms: { room: string; members: string[] }[] }
   /** `name`: the name as its user first wrote it, when the store remembers one. */
   | {
       type: "authenticated";
@@ -138,15 +180,27 @@ export type Input =
       key: string;
       result: AuthResult;
       name?: string;
+      /** The session secret for `welcome` (PROTOCOL.md §11), when the login passed. */
+      session?: string;
       now: number;
     }
-  | { type: "queueLoaded"; conn: ConnId; messages: ChatMessage[]; now: number }
+  /** What a login brings: the messages held for the user and, with `since`, what they missed. */
+  | { type: "loaded"; conn: ConnId; held: ChatMessage[]; replay: Replay | null; now: number }
+  /** A `stream` that asked for it has been written out. */
+  | { type: "streamed"; conn: ConnId; now: number }
   | { type: "held"; conn: ConnId; result: HoldResult; now: number }
   /** How a `handOver` ended: taken by the recipient's node, or else held (or not). */
   | { type: "handedOver"; conn: ConnId; result: "sent" | HoldResult; now: number }
   /** A user online here and what the store holds for them (answers `recheckHeld`). */
   | { type: "heldFound"; key: string; messages: ChatMessage[]; now: number }
   | { type: "userLooked"; conn: ConnId; known: boolean; now: number }
+  /** A page of a conversation's log; null when the name asked about never logged in. */
+  | {
+      type: "historyLoaded";
+      conn: ConnId;
+      page: { messages: ChatMessage[]; more: boolean } | null;
+      now: number;
+    }
   | { type: "announce"; text: string; now: number }
   | { type: "kick"; name: string; now: number }
   | { type: "shutdown"; now: number }
@@ -165,7 +219,7 @@ export type Effect =
   | { type: "close"; conn: ConnId }
   /**
    * Check a login's credentials and, unless they fail, remember that the name logged in (so
-   * messages to it may be held); answer with an `authenticated` input.
+   * messages to it may be held) and give it a session secret; answer with `authenticated`.
    */
   | {
       type: "authenticate";
@@ -174,17 +228,33 @@ export type Effect =
       key: string;
       password?: string;
       token?: string;
+      session?: string;
       /** Whether a password for an unregistered name may be registered now. */
       mayRegister: boolean;
     }
-  /** Load the user's held messages; answer with `queueLoaded`. */
-  | { type: "loadQueue"; conn: ConnId; key: string }
+  /**
+   * Load what a login brings: the user's held messages and, with `since`, the messages of
+   * their conversations after it (their private ones, `rooms`, and `*`); answer `loaded`.
+   */
+  | { type: "load"; conn: ConnId; key: string; since?: string; rooms: string[] }
+  /**
+   * Write these messages to the connection no faster than it reads them. Once their bytes
+   * have left its outbox, forget `drop` (held messages handed over) in the store, and
+   * answer `streamed` when `report` is set.
+   */
+  | {
+      type: "stream";
+      conn: ConnId;
+      messages: ServerMessage[];
+      drop: { key: string; ids: string[] } | null;
+      report: boolean;
+    }
+  /** Keep a message in its conversation's log before anything that follows goes out. */
+  | { type: "append"; entry: LogEntry }
   /** Hold a message for an offline user; answer with `held`. */
   | { type: "hold"; conn: ConnId; key: string; message: ChatMessage }
   /** Ask whether a name ever logged in; answer with `userLooked`. */
   | { type: "lookupUser"; conn: ConnId; key: string }
-  /** Forget held messages: they were handed to the recipient's connection. */
-  | { type: "dropQueued"; key: string; ids: string[] }
   /** Hold a message that found nobody to hand it to; nobody waits for the answer. */
   | { type: "keep"; key: string; message: ChatMessage }
   /**
@@ -200,6 +270,27 @@ export type Effect =
     }
   /** Load what the store holds for a user online here; answer with `heldFound`. */
   | { type: "recheckHeld"; key: string }
+  /**
+   * Read a page of a conversation's log (after checking, when `user` is set, that this
+   * name ever logged in); answer with `historyLoaded`.
+   */
+  | {
+      type: "loadHistory";
+      conn: ConnId;
+      conv: string;
+      before?: string;
+      limit: number;
+      user?: string;
+    }
+  /** Record that a user joined (`member`) or left a room. */
+  | {
+      type: "membership";
+      room: { key: string; name: string };
+      user: { key: string; name: string };
+      member: boolean;
+    }
+  /** End a session secret (`quit` with `forget`). */
+  | { type: "forgetSession"; secret: string }
   /** Tell the other nodes (one of them when `node` is set). */
   | { type: "publish"; event: BusEvent; node?: string }
   /** The name is no longer online here: let go of its cluster-wide lease. */

@@ -8,6 +8,23 @@ export const CommandId = v.pipe(v.string(), v.minLength(1), v.maxLength(64));
 const Text = v.string();
 const Name = v.string();
 const Secret = v.pipe(v.string(), v.maxLength(4096));
+// A message id, as the client got it from the relay; only its length is checked here.
+const MessageId = v.pipe(v.string(), v.minLength(1), v.maxLength(64));
+
+/**
+ * The most messages one `history` reply holds, and so the largest `limit` (PROTOCOL.md §4).
+ *
+ * @example
+ * v.is(COMMAND_SCHEMAS.history, { type: "history", with: "bob", limit: HISTORY_MAX }); // true
+ */
+export const HISTORY_MAX = 200;
+
+const HistoryLimit = v.pipe(
+  v.number(),
+  v.integer("expected an integer"),
+  v.minValue(1),
+  v.maxValue(HISTORY_MAX),
+);
 
 /** The schema of each JSON command of PROTOCOL.md §4, by `type`; extra fields are dropped. */
 export const COMMAND_SCHEMAS = {
@@ -16,18 +33,27 @@ export const COMMAND_SCHEMAS = {
     name: Name,
     password: v.optional(Secret),
     token: v.optional(Secret),
+    session: v.optional(Secret),
+    since: v.optional(MessageId),
   }),
   to: v.object({ type: v.literal("to"), name: Name }),
   say: v.object({ type: v.literal("say"), text: Text }),
   msg: v.object({ type: v.literal("msg"), to: Name, text: Text }),
   join: v.object({ type: v.literal("join"), room: Name }),
   leave: v.object({ type: v.literal("leave"), room: Name }),
-  who: v.object({ type: v.literal("who"), room: v.optional(Name) }),
+  who: v.object({ type: v.literal("who"), room: v.optional(Name), after: v.optional(v.string()) }),
+  history: v.object({
+    type: v.literal("history"),
+    with: Name,
+    before: v.optional(MessageId),
+    limit: v.optional(HistoryLimit),
+  }),
   rooms: v.object({ type: v.literal("rooms") }),
   ping: v.object({ type: v.literal("ping") }),
   quit: v.object({
     type: v.literal("quit"),
     reason: v.optional(v.pipe(v.string(), v.maxLength(200))),
+    forget: v.optional(v.boolean()),
   }),
 };
 

@@ -1,5 +1,6 @@
-import type { Command, ServerMessage } from "../core/mod.ts";
+import type { ChatMessage, Command, ServerMessage } from "../core/mod.ts";
 import { type Decoded, refused } from "./decoded.ts";
+import { HISTORY_MAX } from "./schema.ts";
 
 const COMMAND_LINE = /^\/(\S*)(?:\s+([\s\S]*))?$/;
 const TO_PREFIX = /^to:(\S+)$/;
@@ -55,6 +56,8 @@ function decodeSlash(line: string): Decoded {
     case "who":
       if (args.length > 1) return usage("/who [#room]");
       return ok(args[0] === undefined ? { type: "who" } : { type: "who", room: asRoom(args[0]) });
+    case "history":
+      return decodeHistory(args);
     case "rooms":
     case "ping":
     case "help":
@@ -64,6 +67,21 @@ function decodeSlash(line: string): Decoded {
     default:
       return refused("unknown_command", `unknown command /${word}; /help lists the commands`);
   }
+}
+
+const HISTORY_USAGE = `/history <name, #room or *> [n], n from 1 to ${HISTORY_MAX}`;
+
+/**
+ * `/history <with> [n]`. Unlike `/join`, a bare word is a user's name: a conversation may
+ * be private, so a room needs its `#`.
+ */
+function decodeHistory(args: string[]): Decoded {
+  const [with_, n] = args;
+  if (with_ === undefined || args.length > 2) return usage(HISTORY_USAGE);
+  if (n === undefined) return ok({ type: "history", with: with_ });
+  const limit = /^\d{1,3}$/.test(n) ? Number(n) : 0;
+  if (limit < 1 || limit > HISTORY_MAX) return usage(HISTORY_USAGE);
+  return ok({ type: "history", with: with_, limit });
 }
 
 /** At a terminal `/join general` means `#general`. */
@@ -89,6 +107,7 @@ export const HELP_LINES = [
   "*   /join <#room>              join (or create) a room",
   "*   /leave <#room>             leave a room",
   "*   /who [#room]               who is online, or in a room",
+  "*   /history <with> [n]        the last n (default 50) messages with a name, #room or *",
   "*   /rooms                     list the rooms",
   "*   /ping                      check the connection",
   "*   /quit [reason]             leave (or type quit)",
@@ -107,22 +126,12 @@ export const HELP_LINES = [
  */
 export function encodeText(msg: ServerMessage): string | null {
   switch (msg.type) {
-    case "message": {
-      const when = msg.queued
-        ? `[${msg.ts.slice(0, 10)} ${msg.ts.slice(11, 19)}]`
-        : `[${msg.ts.slice(11, 19)}]`;
-      const where = msg.to === "*" ? "* " : msg.to.startsWith("#") ? `${msg.to} ` : "";
-      return `${when} ${where}${msg.from}: ${msg.text}`;
-    }
-    case "welcome": {
-      const others =
-        msg.users.length > 0 ? `online: ${msg.users.join(", ")}` : "nobody else is online";
-      const held =
-        msg.queued > 0
-          ? `; ${msg.queued} message${msg.queued === 1 ? "" : "s"} waited for you`
-          : "";
-      return `* welcome, ${msg.name}! ${others}${held}`;
-    }
+    case "message":
+      return messageLine(msg, msg.queued === true || msg.replay === true);
+    case "welcome":
+      return welcomeLine(msg);
+    case "history":
+      return historyLines(msg);
     case "ok":
       if (msg.queued) return `* ${msg.to ?? "they"} is offline; the message is held for them`;
       if (msg.users) return `* you joined ${msg.room}: ${msg.users.join(", ")}`;
@@ -133,7 +142,7 @@ export function encodeText(msg: ServerMessage): string | null {
     case "rooms":
       return msg.rooms.length === 0
         ? "* no rooms yet; /join #name makes one"
-        : `* rooms: ${msg.rooms.map((r) => `${r.room} (${r.members})`).join(", ")}`;
+        : `* rooms: ${msg.rooms.map((r) => `${r.room} (${r.online} of ${r.members} online)`).join(", ")}`;
     case "pong":
       return "* pong";
     case "help":
@@ -151,4 +160,62 @@ export function encodeText(msg: ServerMessage): string | null {
     case "announce":
       return `*** ${msg.text}`;
   }
+}
+
+/**
+ * A chat message as one line: `[HH:MM:SS]`, or `[YYYY-MM-DD HH:MM:SS]` when `dated` (it
+ * waited, was replayed or comes from history), then `#room ` or `* ` for a room or a
+ * broadcast, then `from: text`.
+ */
+function messageLine(msg: ChatMessage, dated: boolean): string {
+  const when = dated
+    ? `[${msg.ts.slice(0, 10)} ${msg.ts.slice(11, 19)}]`
+    : `[${msg.ts.slice(11, 19)}]`;
+  const where = msg.to === "*" ? "* " : msg.to.startsWith("#") ? `${msg.to} ` : "";
+  return `${when} ${where}${msg.from}: ${msg.text}`;
+}
+
+/**
+ * `* welcome, alice! online: bob, carol; you are in #dev, #ops; 2 messages waited for
+ * you; 12 messages replayed`. The relay names at most 100 users: the others online are
+ * counted (`online: bob, carol and 998 more`), so the line always tells how many are on.
+ */
+function welcomeLine(msg: Extract<ServerMessage, { type: "welcome" }>): string {
+  const parts = [`* welcome, ${msg.name}! ${othersOnline(msg.users, msg.online)}`];
+  if (msg.rooms.length > 0) parts.push(`you are in ${msg.rooms.join(", ")}`);
+  if (msg.queued > 0) parts.push(`${count(msg.queued, "message")} waited for you`);
+  if (msg.replayed !== undefined) {
+    const replayed =
+      msg.replayed === 0 ? "you missed nothing" : `${count(msg.replayed, "message")} replayed`;
+    parts.push(msg.gap ? `${replayed}, older ones left out (/history has them)` : replayed);
+  }
+  return parts.join("; ");
+}
+
+/** The users the welcome names, and how many more are online (`online` counts you). */
+function othersOnline(users: string[], online: number): string {
+  const unnamed = Math.max(0, online - 1 - users.length);
+  if (users.length === 0) {
+    return unnamed === 0 ? "nobody else is online" : `online: ${count(unnamed, "other")}`;
+  }
+  return `online: ${users.join(", ")}${unnamed > 0 ? ` and ${unnamed} more` : ""}`;
+}
+
+/**
+ * Each message dated, oldest first, then `* end of history with X`, which says how to see
+ * older messages when there are some.
+ */
+function historyLines(msg: Extract<ServerMessage, { type: "history" }>): string {
+  let end = `* end of history with ${msg.with}`;
+  if (msg.more) {
+    end +=
+      msg.messages.length < HISTORY_MAX
+        ? ` (older messages: /history ${msg.with} ${HISTORY_MAX})`
+        : ` (older messages too; ${HISTORY_MAX} is the most /history shows)`;
+  }
+  return [...msg.messages.map((m) => messageLine(m, true)), end].join("\n");
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }

@@ -32,6 +32,12 @@ describe("text mode decoding", () => {
     ["/quit gone fishing", true, { type: "quit", reason: "gone fishing" }],
     ["quit", false, { type: "quit" }],
     ["EXIT", true, { type: "quit" }],
+    ["/history bob", true, { type: "history", with: "bob" }],
+    ["/history #dev 20", true, { type: "history", with: "#dev", limit: 20 }],
+    ["/history * 5", true, { type: "history", with: "*", limit: 5 }],
+    ["/history general", true, { type: "history", with: "general" }],
+    ["/history bob 1", true, { type: "history", with: "bob", limit: 1 }],
+    ["/history bob 200", true, { type: "history", with: "bob", limit: 200 }],
   ] as const)("%j (logged in: %j)", (line, loggedIn, command) => {
     expect(decodeText(line, loggedIn)).toEqual({ ok: true, command, re: null });
   });
@@ -42,9 +48,25 @@ describe("text mode decoding", () => {
     ["/msg bob", "bad_command"],
     ["/join", "bad_command"],
     ["/login", "bad_command"],
+    ["/history", "bad_command"],
+    ["/history bob 0", "bad_command"],
+    ["/history bob 201", "bad_command"],
+    ["/history bob 1.5", "bad_command"],
+    ["/history bob x", "bad_command"],
+    ["/history bob -5", "bad_command"],
+    ["/history bob 5 6", "bad_command"],
   ])("%j is refused with %s", (line, code) => {
     const decoded = decodeText(line, true);
     expect(decoded.ok ? null : decoded.error.code).toBe(code);
+  });
+
+  test("a /history without what to read answers with its usage", () => {
+    const decoded = decodeText("/history", true);
+    expect(decoded.ok ? "" : decoded.error.message).toMatch(/^usage: \/history /);
+  });
+
+  test("/help lists /history", () => {
+    expect(encodeText({ type: "help", re: null })).toMatch(/^\* {3}\/history /m);
   });
 });
 
@@ -76,6 +98,118 @@ describe("JSON mode decoding", () => {
   test("bad_command names the offending field", () => {
     const decoded = decodeJson('{"type":"msg","to":"bob","text":42}');
     expect(decoded.ok ? "" : decoded.error.message).toMatch(/\btext\b/);
+  });
+
+  test.each([
+    [
+      '{"type":"login","name":"alice","session":"s3","since":"0mwt3j2a80000"}',
+      { type: "login", name: "alice", session: "s3", since: "0mwt3j2a80000" },
+    ],
+    ['{"type":"who","after":"bob"}', { type: "who", after: "bob" }],
+    ['{"type":"who","room":"#dev","after":"bob"}', { type: "who", room: "#dev", after: "bob" }],
+    ['{"type":"history","with":"bob"}', { type: "history", with: "bob" }],
+    [
+      '{"type":"history","with":"#dev","before":"0mwt3j2a80000","limit":200}',
+      { type: "history", with: "#dev", before: "0mwt3j2a80000", limit: 200 },
+    ],
+    ['{"type":"history","with":"*","limit":1}', { type: "history", with: "*", limit: 1 }],
+    ['{"type":"quit","forget":true}', { type: "quit", forget: true }],
+    [
+      '{"type":"quit","reason":"bye","forget":false}',
+      { type: "quit", reason: "bye", forget: false },
+    ],
+  ])("%s decodes", (frame, command) => {
+    expect(decodeJson(frame)).toEqual({ ok: true, command, re: null });
+  });
+
+  test.each([
+    ['{"type":"history","with":"bob","limit":0}', "limit"],
+    ['{"type":"history","with":"bob","limit":201}', "limit"],
+    ['{"type":"history","with":"bob","limit":1.5}', "limit"],
+    ['{"type":"history","with":"bob","limit":"x"}', "limit"],
+    ['{"type":"history","with":"bob","limit":null}', "limit"],
+    ['{"type":"history","with":"bob","limit":1e400}', "limit"],
+    ['{"type":"history","with":"bob","before":""}', "before"],
+    [`{"type":"history","with":"bob","before":"${"x".repeat(65)}"}`, "before"],
+    ['{"type":"history","with":"bob","before":7}', "before"],
+    ['{"type":"history","limit":5}', "with"],
+    ['{"type":"history","with":["bob"]}', "with"],
+    ['{"type":"login","name":"alice","since":""}', "since"],
+    [`{"type":"login","name":"alice","since":"${"x".repeat(65)}"}`, "since"],
+    [`{"type":"login","name":"alice","session":"${"x".repeat(4097)}"}`, "session"],
+    ['{"type":"login","name":"alice","session":1}', "session"],
+    ['{"type":"who","after":3}', "after"],
+    ['{"type":"quit","forget":"yes"}', "forget"],
+  ])("%s is bad_command naming %s", (frame, field) => {
+    const decoded = decodeJson(`${frame.slice(0, -1)},"id":"r"}`);
+    expect(decoded.ok).toBe(false);
+    if (!decoded.ok) {
+      expect([decoded.error.code, decoded.re]).toEqual(["bad_command", "r"]);
+      expect(decoded.error.message).toMatch(new RegExp(`^field ${field}: `));
+    }
+  });
+
+  test("an unknown type is quoted back only when it is a short string", () => {
+    const message = (frame: string) => {
+      const decoded = decodeJson(frame);
+      return decoded.ok ? "" : decoded.error.message;
+    };
+    expect(message('{"type":"fly"}')).toBe('field type: unknown command "fly"');
+    expect(message(`{"type":"${"f".repeat(33)}"}`)).toBe("field type: expected a command name");
+    expect(message('{"type":{"a":1}}')).toBe("field type: expected a command name");
+    expect(message('{"type":7}')).toBe("field type: expected a command name");
+    expect(message("{}")).toBe("field type: expected a command name");
+  });
+
+  test("a type nested 100000 arrays deep is bad_command, and nothing throws", () => {
+    const deep = `${"[".repeat(100_000)}${"]".repeat(100_000)}`;
+    for (const frame of [
+      `{"type":${deep},"id":"d"}`,
+      `{"type":"history","with":${deep},"id":"d"}`,
+      `{"type":"login","name":"a","session":${deep},"id":"d"}`,
+      `{"type":"msg","to":"bob","text":${deep},"id":"d"}`,
+    ]) {
+      const decoded = decodeJson(frame);
+      expect(decoded.ok ? null : [decoded.error.code, decoded.re]).toEqual(["bad_command", "d"]);
+    }
+    expect(decodeJson(`{"id":${deep}}`).ok).toBe(false);
+    expect(decodeJson(deep).ok).toBe(false);
+  });
+
+  test("never throws, for any string", () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string({ unit: "binary" }),
+          fc.json(),
+          fc.json().map((json) => `{"type":${json}}`),
+          fc.json().map((json) => `{"type":"history","with":"bob","limit":${json}`),
+        ),
+        (frame) => {
+          expect(typeof decodeJson(frame).ok).toBe("boolean");
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  test("never throws, for any JSON value, alone or as any field of a command", () => {
+    const type = fc.oneof(fc.constantFrom(...Object.keys(COMMAND_SCHEMAS), "help"), fc.jsonValue());
+    const fields = fc.dictionary(
+      fc.oneof(
+        fc.constantFrom("id", "name", "to", "text", "room", "with", "before", "limit", "since"),
+        fc.constantFrom("session", "after", "forget", "reason", "password", "token"),
+        fc.string(),
+      ),
+      fc.jsonValue(),
+    );
+    fc.assert(
+      fc.property(fc.jsonValue(), type, fields, (value, type, fields) => {
+        expect(typeof decodeJson(JSON.stringify(value) ?? "null").ok).toBe("boolean");
+        expect(typeof decodeJson(JSON.stringify({ ...fields, type })).ok).toBe("boolean");
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   test("help is text mode only", () => {
@@ -120,6 +254,8 @@ describe("the msg fast path", () => {
 
 describe("encoding", () => {
   const ts = "2026-03-04T05:06:07.890Z";
+  const ts2 = "2026-03-05T23:59:59.999Z";
+  const welcome = { type: "welcome", re: null, name: "alice" } as const;
   test.each<[ServerMessage, string | null]>([
     [{ type: "message", id: "1", from: "bob", to: "alice", text: "hi", ts }, "[05:06:07] bob: hi"],
     [
@@ -138,13 +274,117 @@ describe("encoding", () => {
     ],
     [{ type: "bye", reason: "kicked" }, "* bye: kicked"],
     [{ type: "ok", re: null, id: "1" }, null],
+    [
+      { type: "message", id: "1", from: "bob", to: "#dev", text: "hi", ts, replay: true },
+      "[2026-03-04 05:06:07] #dev bob: hi",
+    ],
+    [
+      { type: "message", id: "1", from: "bob", to: "*", text: "hi", ts, replay: true },
+      "[2026-03-04 05:06:07] * bob: hi",
+    ],
+    [
+      { type: "error", re: null, code: "not_allowed", message: "that conversation is not yours" },
+      "! not_allowed: that conversation is not yours",
+    ],
+    [
+      { type: "welcome", re: null, name: "alice", users: [], online: 1, rooms: [], queued: 0 },
+      "* welcome, alice! nobody else is online",
+    ],
+    [
+      { ...welcome, users: ["bob", "carol"], online: 3, rooms: [], queued: 2 },
+      "* welcome, alice! online: bob, carol; 2 messages waited for you",
+    ],
+    [
+      { ...welcome, users: ["bob", "carol"], online: 3, rooms: ["#dev", "#ops"], queued: 0 },
+      "* welcome, alice! online: bob, carol; you are in #dev, #ops",
+    ],
+    [
+      { ...welcome, users: ["bob"], online: 1000, rooms: ["#dev"], queued: 0, replayed: 12 },
+      "* welcome, alice! online: bob and 998 more; you are in #dev; 12 messages replayed",
+    ],
+    [
+      { ...welcome, users: [], online: 5, rooms: [], queued: 0 },
+      "* welcome, alice! online: 4 others",
+    ],
+    [
+      { ...welcome, users: [], online: 2, rooms: [], queued: 0 },
+      "* welcome, alice! online: 1 other",
+    ],
+    [
+      { ...welcome, users: [], online: 1, rooms: [], queued: 0, replayed: 0, gap: false },
+      "* welcome, alice! nobody else is online; you missed nothing",
+    ],
+    [
+      { ...welcome, users: [], online: 1, rooms: [], queued: 0, replayed: 1000, gap: true },
+      "* welcome, alice! nobody else is online; 1000 messages replayed, older ones left out (/history has them)",
+    ],
+    [
+      { ...welcome, users: [], online: 1, rooms: [], queued: 1, session: "secret" },
+      "* welcome, alice! nobody else is online; 1 message waited for you",
+    ],
+    [
+      {
+        type: "rooms",
+        re: null,
+        rooms: [
+          { room: "#dev", members: 3, online: 2 },
+          { room: "#ops", members: 1, online: 0 },
+        ],
+      },
+      "* rooms: #dev (2 of 3 online), #ops (0 of 1 online)",
+    ],
+    [
+      {
+        type: "history",
+        re: null,
+        with: "bob",
+        messages: [
+          { type: "message", id: "1", from: "alice", to: "bob", text: "hi", ts },
+          { type: "message", id: "2", from: "bob", to: "alice", text: "hello", ts: ts2 },
+        ],
+        more: false,
+      },
+      "[2026-03-04 05:06:07] alice: hi\n[2026-03-05 23:59:59] bob: hello\n* end of history with bob",
+    ],
+    [
+      {
+        type: "history",
+        re: null,
+        with: "#dev",
+        messages: [{ type: "message", id: "1", from: "bob", to: "#dev", text: "hi", ts }],
+        more: true,
+      },
+      "[2026-03-04 05:06:07] #dev bob: hi\n* end of history with #dev (older messages: /history #dev 200)",
+    ],
+    [
+      {
+        type: "history",
+        re: null,
+        with: "*",
+        messages: [{ type: "message", id: "1", from: "bob", to: "*", text: "hi", ts }],
+        more: false,
+      },
+      "[2026-03-04 05:06:07] * bob: hi\n* end of history with *",
+    ],
+    [
+      { type: "history", re: null, with: "carol", messages: [], more: false },
+      "* end of history with carol",
+    ],
   ])("%j renders as %j", (msg, line) => {
     expect(encodeText(msg)).toBe(line);
   });
 
   test("every text-mode line starts with [, * or !", () => {
     const samples: ServerMessage[] = [
-      { type: "welcome", re: null, name: "a", users: ["b"], queued: 2 },
+      { type: "welcome", re: null, name: "a", users: ["b"], online: 2, rooms: ["#x"], queued: 2 },
+      {
+        type: "history",
+        re: null,
+        with: "b",
+        messages: [{ type: "message", id: "1", from: "b", to: "a", text: "hi", ts }],
+        more: true,
+      },
+      { type: "rooms", re: null, rooms: [{ room: "#x", members: 2, online: 1 }] },
       { type: "who", re: null, users: ["a"] },
       { type: "rooms", re: null, rooms: [] },
       { type: "pong", re: null },
@@ -159,6 +399,36 @@ describe("encoding", () => {
     }
   });
 
+  test("a history of 200 with older ones says /history shows no more, on its last line", () => {
+    const messages = Array.from({ length: 200 }, (_, i) => ({
+      type: "message" as const,
+      id: String(i),
+      from: "bob",
+      to: "alice",
+      text: `m${i}`,
+      ts,
+    }));
+    const lines = (
+      encodeText({ type: "history", re: null, with: "bob", messages, more: true }) ?? ""
+    ).split("\n");
+    expect(lines).toHaveLength(201);
+    expect(lines[0]).toBe("[2026-03-04 05:06:07] bob: m0");
+    expect(lines[200]).toBe(
+      "* end of history with bob (older messages too; 200 is the most /history shows)",
+    );
+  });
+
+  test("JSON history replies carry their messages as message events", () => {
+    const reply: ServerMessage = {
+      type: "history",
+      re: "h",
+      with: "bob",
+      messages: [{ type: "message", id: "1", from: "bob", to: "alice", text: "hi", ts }],
+      more: true,
+    };
+    expect(JSON.parse(encodeJson(reply))).toEqual(reply);
+  });
+
   test("JSON replies always carry re; events never do", () => {
     expect(JSON.parse(encodeJson({ type: "pong", re: null }))).toEqual({ type: "pong", re: null });
     expect(JSON.parse(encodeJson({ type: "bye", reason: "flood" }))).not.toHaveProperty("re");
@@ -168,7 +438,7 @@ describe("encoding", () => {
 describe("the JSON encoding of messages", () => {
   test("is the same as JSON.stringify, for any text", () => {
     fc.assert(
-      fc.property(fc.string(), fc.boolean(), (text, queued) => {
+      fc.property(fc.string(), fc.boolean(), fc.boolean(), (text, queued, replay) => {
         const msg: ServerMessage = {
           type: "message",
           id: "0mwt3j2a80000",
@@ -177,8 +447,32 @@ describe("the JSON encoding of messages", () => {
           text,
           ts: "2026-01-01T00:00:00.000Z",
           ...(queued && { queued: true as const }),
+          ...(replay && { replay: true as const }),
         };
         expect(encodeJson(msg)).toBe(JSON.stringify(msg));
+      }),
+    );
+  });
+
+  test("carries replay and queued: JSON.parse gives back the same message", () => {
+    fc.assert(
+      fc.property(fc.string(), fc.boolean(), fc.boolean(), (text, queued, replay) => {
+        const msg: ServerMessage = {
+          type: "message",
+          id: "0mwt3j2a80000",
+          from: "bob",
+          to: "alice",
+          text,
+          ts: "2026-01-01T00:00:00.000Z",
+          ...(queued && { queued: true as const }),
+          ...(replay && { replay: true as const }),
+        };
+        const back = JSON.parse(encodeJson(msg));
+        expect(back).toEqual(msg);
+        expect([back.queued, back.replay]).toEqual([
+          queued ? true : undefined,
+          replay ? true : undefined,
+        ]);
       }),
     );
   });
