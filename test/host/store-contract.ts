@@ -1,13 +1,44 @@
 import { expect, test } from "vitest";
 import type { ChatMessage } from "../../src/core/mod.ts";
-import type { Store } from "../../src/host/mod.ts";
+import type { LogEntry, Store } from "../../src/host/store/store.ts";
 
 function message(id: string, text = id): ChatMessage {
   return { type: "message", id, from: "alice", to: "bob", text, ts: "2026-01-01T00:00:00.000Z" };
 }
 
+/** A log entry of conversation `conv`. */
+function entry(conv: string, id: string, text = id): LogEntry {
+  return { conv, message: message(id, text) };
+}
+
+/** Ids that sort in the order of `i`, as the relay's do. */
+function idOf(i: number): string {
+  return i.toString(36).padStart(4, "0");
+}
+
+function ids(messages: ChatMessage[]): string[] {
+  return messages.map((m) => m.id);
+}
+
+/** The whole log of a conversation, oldest first. */
+async function whole(store: Store, conv: string): Promise<ChatMessage[]> {
+  return (await store.page(conv, undefined, 1_000_000)).messages;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** How a store may differ from the exact contract. */
+export interface ContractOptions {
+  /** How many messages past `keep` a log may hold between trims (0: trimmed exactly). */
+  trimSlack?: (keep: number) => number;
+}
+
 /** What every store does, whatever keeps it: run inside a `describe` per store. */
-export function storeContract(open: () => Promise<Store>): void {
+export function storeContract(open: () => Promise<Store>, options: ContractOptions = {}): void {
+  const trimSlack = options.trimSlack ?? (() => 0);
+
   test("remembers the name as first written", async () => {
     const store = await open();
     expect(await store.known("bob")).toBe(false);
@@ -57,6 +88,234 @@ export function storeContract(open: () => Promise<Store>): void {
     expect(await store.register("amy", record)).toBe(true);
     expect(await store.register("amy", { ...record, hash: "other" })).toBe(false);
     expect(await store.account("amy")).toEqual(record);
+    await store.close();
+  });
+
+  test("a log keeps its messages in id order; a page is the newest before an id", async () => {
+    const store = await open();
+    await store.append(
+      ["c", "a", "e", "b", "d"].map((id) => entry("#r", id, `text ${id}`)),
+      100,
+    );
+    await store.append([entry("#other", "bb"), entry("#other", "0")], 100);
+    expect(await store.page("#r", undefined, 10)).toEqual({
+      messages: ["a", "b", "c", "d", "e"].map((id) => message(id, `text ${id}`)),
+      more: false,
+    });
+    const newest = await store.page("#r", undefined, 2);
+    expect([ids(newest.messages), newest.more]).toEqual([["d", "e"], true]);
+    const middle = await store.page("#r", "d", 2);
+    expect([ids(middle.messages), middle.more]).toEqual([["b", "c"], true]);
+    const oldest = await store.page("#r", "b", 2);
+    expect([ids(oldest.messages), oldest.more]).toEqual([["a"], false]);
+    const exact = await store.page("#r", "c", 2);
+    expect([ids(exact.messages), exact.more]).toEqual([["a", "b"], false]);
+    // `before` need not be an id in the log.
+    const between = await store.page("#r", "bz", 10);
+    expect(ids(between.messages)).toEqual(["a", "b"]);
+    expect(await store.page("#r", "a", 10)).toEqual({ messages: [], more: false });
+    expect(await store.page("#nowhere", undefined, 10)).toEqual({ messages: [], more: false });
+    expect(ids(await whole(store, "#other"))).toEqual(["0", "bb"]);
+    await store.close();
+  });
+
+  test("ids sort by code unit: an id before the same id with a node tag", async () => {
+    const store = await open();
+    const order = ["k1", "k1-A", "k1-a", "k10", "k1A", "k1_b", "k1a", "k2", "kA", "ka"];
+    expect([...order].sort()).toEqual(order);
+    await store.append(
+      [...order].reverse().map((id) => entry("#r", id)),
+      100,
+    );
+    expect(ids(await whole(store, "#r"))).toEqual(order);
+    expect(ids((await store.page("#r", "k1-a", 10)).messages)).toEqual(["k1", "k1-A"]);
+    expect(ids((await store.page("#r", "k1", 10)).messages)).toEqual([]);
+    expect(ids((await store.since(["#r"], "k1", 100)).messages)).toEqual(order.slice(1));
+    expect(ids((await store.since(["#r"], "k1_b", 100)).messages)).toEqual(order.slice(6));
+    await store.close();
+  });
+
+  test("since: the newest max after an id across conversations, oldest first", async () => {
+    const store = await open();
+    await store.append(
+      [
+        entry("#a", idOf(1)),
+        entry("#b", idOf(2)),
+        entry("#a", idOf(3)),
+        entry("#b", idOf(4)),
+        entry("#a", idOf(5)),
+        entry("#b", idOf(6)),
+        entry("@x|y", idOf(7)),
+      ],
+      100,
+    );
+    expect(await store.since(["#a", "#b"], idOf(2), 10)).toEqual({
+      messages: [3, 4, 5, 6].map((i) => message(idOf(i))),
+      gap: false,
+    });
+    const capped = await store.since(["#b", "#a"], idOf(2), 3);
+    expect([ids(capped.messages), capped.gap]).toEqual([[4, 5, 6].map(idOf), true]);
+    const one = await store.since(["#a"], "", 2);
+    expect([ids(one.messages), one.gap]).toEqual([[3, 5].map(idOf), true]);
+    // Exactly max is no gap, and a conversation named twice counts once.
+    const exact = await store.since(["#a", "#b", "#a"], idOf(2), 4);
+    expect([ids(exact.messages), exact.gap]).toEqual([[3, 4, 5, 6].map(idOf), false]);
+    const all = await store.since(["#a", "#b", "@x|y", "#none"], "", 10);
+    expect([ids(all.messages), all.gap]).toEqual([[1, 2, 3, 4, 5, 6, 7].map(idOf), false]);
+    // An id between two messages.
+    const between = await store.since(["#a"], `${idOf(3)}-x`, 10);
+    expect(ids(between.messages)).toEqual([idOf(5)]);
+    expect(await store.since(["#a", "#b"], idOf(6), 10)).toEqual({ messages: [], gap: false });
+    expect(await store.since([], idOf(0), 10)).toEqual({ messages: [], gap: false });
+    await store.close();
+  });
+
+  test("append trims each log it touched to its newest keep", async () => {
+    const store = await open();
+    await store.append(
+      Array.from({ length: 6 }, (_, i) => entry("#untouched", idOf(i))),
+      100,
+    );
+    await store.append(
+      Array.from({ length: 10 }, (_, i) => entry("#a", idOf(i))),
+      4,
+    );
+    expect(ids(await whole(store, "#a"))).toEqual([6, 7, 8, 9].map(idOf));
+    expect(ids(await whole(store, "#untouched"))).toHaveLength(6);
+    const page = await store.page("#a", undefined, 4);
+    expect(page.more).toBe(false);
+    await store.append([entry("#a", idOf(10)), entry("#a", idOf(11))], 4);
+    expect(ids(await whole(store, "#a"))).toEqual([8, 9, 10, 11].map(idOf));
+    await store.append([entry("#a", idOf(12))], 0);
+    expect(await whole(store, "#a")).toEqual([]);
+    await store.close();
+  });
+
+  test("appends one at a time keep a log near keep, newest kept", async () => {
+    const store = await open();
+    const keep = 20;
+    for (let i = 0; i < 60; i++) await store.append([entry("#a", idOf(i))], keep);
+    const kept = ids(await whole(store, "#a"));
+    expect(kept.length).toBeGreaterThanOrEqual(keep);
+    expect(kept.length).toBeLessThanOrEqual(keep + trimSlack(keep));
+    expect(kept).toEqual(Array.from({ length: 60 }, (_, i) => idOf(i)).slice(60 - kept.length));
+    await store.close();
+  });
+
+  test("appending a message id twice keeps it once", async () => {
+    const store = await open();
+    await store.append([entry("#a", "a", "first")], 10);
+    await store.append([entry("#a", "a", "again"), entry("#a", "b"), entry("#a", "b")], 10);
+    expect(ids(await whole(store, "#a"))).toEqual(["a", "b"]);
+    expect((await store.since(["#a"], "", 10)).messages).toHaveLength(2);
+    await store.append([entry("#a", "c"), entry("#a", "c"), entry("#a", "b")], 2);
+    expect(ids(await whole(store, "#a"))).toEqual(["b", "c"]);
+    await store.close();
+  });
+
+  test("a batch of 1500 messages (1.5 MB) in one append is kept whole", async () => {
+    const store = await open();
+    const text = "x".repeat(1000);
+    const entries: LogEntry[] = Array.from({ length: 1500 }, (_, i) => {
+      if (i % 3 === 0) return entry("#big", idOf(i), text);
+      if (i % 3 === 1) return entry("*", idOf(i), text);
+      const users: [string, string] = [`u${i % 50}`, "alice"];
+      return { ...entry(`@alice|u${i % 50}`, idOf(i), text), users };
+    });
+    await store.append(entries, 2000);
+    expect(await whole(store, "#big")).toHaveLength(500);
+    const all = await store.since(
+      ["#big", "*", ...Array.from({ length: 50 }, (_, i) => `@alice|u${i}`)],
+      "",
+      2000,
+    );
+    expect(all.gap).toBe(false);
+    expect(ids(all.messages)).toEqual(entries.map((e) => e.message.id));
+    expect(all.messages.every((m) => m.text === text)).toBe(true);
+    expect(await store.conversations("alice")).toHaveLength(50);
+    await store.close();
+  });
+
+  test("a private message records its conversation for both users", async () => {
+    const store = await open();
+    await store.append(
+      [
+        { ...entry("@alice|bob", "1"), users: ["alice", "bob"] },
+        { ...entry("@alice|carol", "2"), users: ["carol", "alice"] },
+        entry("#room", "3"),
+      ],
+      10,
+    );
+    await store.append([{ ...entry("@alice|bob", "4"), users: ["bob", "alice"] }], 10);
+    expect((await store.conversations("alice")).sort()).toEqual(["@alice|bob", "@alice|carol"]);
+    expect(await store.conversations("bob")).toEqual(["@alice|bob"]);
+    expect(await store.conversations("carol")).toEqual(["@alice|carol"]);
+    expect(await store.conversations("dave")).toEqual([]);
+    await store.close();
+  });
+
+  test("a room is listed while it has members; the last leave removes it", async () => {
+    const store = await open();
+    const sorted = async () =>
+      (await store.memberships())
+        .map((m) => ({ room: m.room, members: [...m.members].sort() }))
+        .sort((a, b) => (a.room < b.room ? -1 : 1));
+    expect(await store.memberships()).toEqual([]);
+    await store.join({ key: "#dev", name: "#Dev" }, { key: "alice", name: "Alice" });
+    await store.join({ key: "#dev", name: "#Dev" }, { key: "bob", name: "Bob" });
+    await store.join({ key: "#dev", name: "#Dev" }, { key: "bob", name: "Bob" });
+    await store.join({ key: "#ops", name: "#ops" }, { key: "alice", name: "Alice" });
+    expect(await sorted()).toEqual([
+      { room: "#Dev", members: ["Alice", "Bob"] },
+      { room: "#ops", members: ["Alice"] },
+    ]);
+    await store.leave("#dev", "alice");
+    await store.leave("#dev", "carol");
+    await store.leave("#nowhere", "alice");
+    expect(await sorted()).toEqual([
+      { room: "#Dev", members: ["Bob"] },
+      { room: "#ops", members: ["Alice"] },
+    ]);
+    await store.leave("#dev", "bob");
+    expect(await sorted()).toEqual([{ room: "#ops", members: ["Alice"] }]);
+    // A room made again is a new room: its name is the new one.
+    await store.join({ key: "#dev", name: "#DEV" }, { key: "carol", name: "Carol" });
+    expect(await sorted()).toEqual([
+      { room: "#DEV", members: ["Carol"] },
+      { room: "#ops", members: ["Alice"] },
+    ]);
+    await store.leave("#ops", "alice");
+    await store.leave("#dev", "carol");
+    expect(await store.memberships()).toEqual([]);
+    await store.close();
+  });
+
+  test("a session gives its name key until dropped", async () => {
+    const store = await open();
+    expect(await store.useSession("unknown", 60_000)).toBeNull();
+    await store.saveSession("h1", "alice", 60_000);
+    await store.saveSession("h2", "bob", 60_000);
+    expect(await store.useSession("h1", 60_000)).toBe("alice");
+    expect(await store.useSession("h1", 60_000)).toBe("alice");
+    await store.dropSession("h1");
+    await store.dropSession("never");
+    expect(await store.useSession("h1", 60_000)).toBeNull();
+    expect(await store.useSession("h2", 60_000)).toBe("bob");
+    await store.close();
+  });
+
+  test("a session expires after its ttl, and each use renews it", async () => {
+    const store = await open();
+    await store.saveSession("short", "alice", 50);
+    await store.saveSession("renewed", "bob", 300);
+    await sleep(200);
+    expect(await store.useSession("short", 60_000)).toBeNull();
+    // Renewed at 200 ms for 300 ms more: alive past its first 300 ms.
+    expect(await store.useSession("renewed", 300)).toBe("bob");
+    await sleep(200);
+    expect(await store.useSession("renewed", 50)).toBe("bob");
+    await sleep(150);
+    expect(await store.useSession("renewed", 60_000)).toBeNull();
     await store.close();
   });
 }

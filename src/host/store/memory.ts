@@ -1,9 +1,16 @@
 import type { ChatMessage, HoldResult } from "../../core/mod.ts";
-import type { PasswordRecord, Store } from "./store.ts";
+import { byId, newestOf } from "./log.ts";
+import type { LogEntry, LogPage, Membership, PasswordRecord, Store } from "./store.ts";
+
+/** A room as this store keeps it: its name as shown, its members by key. */
+interface Room {
+  name: string;
+  members: Map<string, string>;
+}
 
 /**
  * A store in this process's memory: everything is lost when it stops. For tests and for
- * `RELAY_STORE=memory`.
+ * `RELAY_STORE=memory`. Each conversation's log is an array sorted by id.
  *
  * @example
  * const store = new MemoryStore();
@@ -14,7 +21,13 @@ export class MemoryStore implements Store {
   readonly #names = new Map<string, string>();
   readonly #accounts = new Map<string, PasswordRecord>();
   readonly #queues = new Map<string, ChatMessage[]>();
+  readonly #logs = new Map<string, ChatMessage[]>();
+  readonly #conversations = new Map<string, Set<string>>();
+  readonly #rooms = new Map<string, Room>();
+  readonly #sessions = new Map<string, { key: string; expires: number }>();
   #count = 0;
+  /** Sessions are swept of expired ones when their number doubles since the last sweep. */
+  #sweepAt = 1024;
 
   async account(key: string): Promise<PasswordRecord | null> {
     return this.#accounts.get(key) ?? null;
@@ -72,5 +85,135 @@ export class MemoryStore implements Store {
     return this.#count;
   }
 
+  async append(entries: LogEntry[], keep: number): Promise<void> {
+    const touched = new Set<ChatMessage[]>();
+    for (const { conv, message, users } of entries) {
+      let log = this.#logs.get(conv);
+      if (!log) {
+        log = [];
+        this.#logs.set(conv, log);
+      }
+      insert(log, message);
+      touched.add(log);
+      for (const user of users ?? []) {
+        let convs = this.#conversations.get(user);
+        if (!convs) {
+          convs = new Set();
+          this.#conversations.set(user, convs);
+        }
+        convs.add(conv);
+      }
+    }
+    for (const log of touched) {
+      if (log.length > keep) log.splice(0, log.length - keep);
+    }
+  }
+
+  async page(conv: string, before: string | undefined, limit: number): Promise<LogPage> {
+    const log = this.#logs.get(conv) ?? [];
+    const end = before === undefined ? log.length : firstAtOrAfter(log, before);
+    const start = Math.max(0, end - Math.max(0, limit));
+    return { messages: log.slice(start, end), more: start > 0 };
+  }
+
+  async since(
+    convs: string[],
+    since: string,
+    max: number,
+  ): Promise<{ messages: ChatMessage[]; gap: boolean }> {
+    const n = Math.max(0, max);
+    const tails = [...new Set(convs)].map((conv) => {
+      const log = this.#logs.get(conv) ?? [];
+      return log.slice(Math.max(firstAfter(log, since), log.length - n - 1));
+    });
+    return newestOf(tails, n);
+  }
+
+  async conversations(key: string): Promise<string[]> {
+    return [...(this.#conversations.get(key) ?? [])];
+  }
+
+  async join(
+    room: { key: string; name: string },
+    user: { key: string; name: string },
+  ): Promise<void> {
+    let kept = this.#rooms.get(room.key);
+    if (!kept) {
+      kept = { name: room.name, members: new Map() };
+      this.#rooms.set(room.key, kept);
+    }
+    kept.members.set(user.key, user.name);
+  }
+
+  async leave(roomKey: string, userKey: string): Promise<void> {
+    const room = this.#rooms.get(roomKey);
+    if (!room) return;
+    room.members.delete(userKey);
+    if (room.members.size === 0) this.#rooms.delete(roomKey);
+  }
+
+  async memberships(): Promise<Membership[]> {
+    return [...this.#rooms.values()].map((room) => ({
+      room: room.name,
+      members: [...room.members.values()],
+    }));
+  }
+
+  async saveSession(hash: string, key: string, ttlMs: number): Promise<void> {
+    this.#sessions.set(hash, { key, expires: Date.now() + ttlMs });
+    if (this.#sessions.size >= this.#sweepAt) {
+      const now = Date.now();
+      for (const [h, session] of this.#sessions)
+        if (session.expires <= now) this.#sessions.delete(h);
+      this.#sweepAt = Math.max(1024, this.#sessions.size * 2);
+    }
+  }
+
+  async useSession(hash: string, ttlMs: number): Promise<string | null> {
+    const session = this.#sessions.get(hash);
+    if (!session) return null;
+    const now = Date.now();
+    if (session.expires <= now) {
+      this.#sessions.delete(hash);
+      return null;
+    }
+    session.expires = now + ttlMs;
+    return session.key;
+  }
+
+  async dropSession(hash: string): Promise<void> {
+    this.#sessions.delete(hash);
+  }
+
   async close(): Promise<void> {}
+}
+
+/** The index of the first message of a log (sorted by id) whose id is `id` or after it. */
+function firstAtOrAfter(log: ChatMessage[], id: string): number {
+  let lo = 0;
+  let hi = log.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((log[mid] as ChatMessage).id < id) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The index of the first message of a log (sorted by id) whose id is after `id`. */
+function firstAfter(log: ChatMessage[], id: string): number {
+  const i = firstAtOrAfter(log, id);
+  return log[i]?.id === id ? i + 1 : i;
+}
+
+/** Puts a message in its place in a log sorted by id, unless its id is there already. */
+function insert(log: ChatMessage[], message: ChatMessage): void {
+  const last = log[log.length - 1];
+  // Messages come in the order they were accepted: almost always after the last one.
+  if (last === undefined || byId(last, message) < 0) {
+    log.push(message);
+    return;
+  }
+  const i = firstAtOrAfter(log, message.id);
+  if (log[i]?.id !== message.id) log.splice(i, 0, message);
 }

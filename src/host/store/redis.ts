@@ -1,12 +1,19 @@
 import type { ChatMessage, HoldResult } from "../../core/mod.ts";
 import { evalScript, type RedisLike } from "../redis.ts";
-import type { PasswordRecord, Store } from "./store.ts";
+import { newestOf } from "./log.ts";
+import type { LogEntry, LogPage, Membership, PasswordRecord, Store } from "./store.ts";
 
 // Key layout (prefix `relay:` unless told otherwise):
 //   name:{key}       the name as first written: the name logged in once
 //   account:{key}    its password record, as JSON
 //   held:{key}       a hash of the messages held for it, by id (ids sort in accepted order)
 //   held_count       how many messages are held in all
+//   log:{conv}       a conversation's log: a sorted set, every score 0, members
+//                    `${id}\0${json}`, so that lex order is id order (ids are ASCII)
+//   convs:{key}      a set of the private conversations a user had
+//   rooms            a hash: room key -> the room's name as shown, while it has members
+//   room:{room}      a hash: member's key -> the member's name as shown
+//   session:{hash}   a session's name key, set to expire
 
 const HOLD = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 'no_such_user' end
@@ -18,6 +25,45 @@ const DROP = `
 local n = redis.call('HDEL', KEYS[1], unpack(ARGV))
 if n > 0 then redis.call('DECRBY', KEYS[2], n) end
 return n`;
+
+// KEYS: the logs, then the users' conversation sets. ARGV: keep, how many entries, then per
+// entry the index of its log in KEYS, its id and its member, then per user record the
+// index of the user's set in KEYS and the conversation. A member whose id is in the log
+// already is not added again, whatever its JSON.
+const APPEND = `
+local keep = tonumber(ARGV[1])
+local entries = tonumber(ARGV[2])
+local touched = {}
+local i = 3
+for _ = 1, entries do
+  local log = KEYS[tonumber(ARGV[i])]
+  local id = ARGV[i + 1]
+  if redis.call('ZLEXCOUNT', log, '[' .. id .. '\\0', '(' .. id .. '\\1') == 0 then
+    redis.call('ZADD', log, 0, ARGV[i + 2])
+  end
+  touched[log] = true
+  i = i + 3
+end
+while i <= #ARGV do
+  redis.call('SADD', KEYS[tonumber(ARGV[i])], ARGV[i + 1])
+  i = i + 2
+end
+for log in pairs(touched) do
+  redis.call('ZREMRANGEBYRANK', log, 0, -keep - 1)
+end`;
+
+// KEYS: rooms, room:{room}. ARGV: room key, room name, user key, user name.
+const JOIN = `
+redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[2], ARGV[3], ARGV[4])`;
+
+// KEYS: rooms, room:{room}. ARGV: room key, user key.
+const LEAVE = `
+redis.call('HDEL', KEYS[2], ARGV[2])
+if redis.call('EXISTS', KEYS[2]) == 0 then redis.call('HDEL', KEYS[1], ARGV[1]) end`;
+
+/** Log entries per script call: each is three arguments, and the script blocks Redis. */
+const APPEND_BATCH = 5000;
 
 /**
  * The store on Redis, shared by every node of a cluster. Each check-and-write runs as one
@@ -87,8 +133,114 @@ export class RedisStore implements Store {
     return Number((await this.#redis.call("GET", `${this.#prefix}held_count`)) ?? 0);
   }
 
+  async append(entries: LogEntry[], keep: number): Promise<void> {
+    // One script call (one round trip, one atomic step) for a whole turn's messages.
+    for (let i = 0; i < entries.length; i += APPEND_BATCH) {
+      await this.#append(entries.slice(i, i + APPEND_BATCH), keep);
+    }
+  }
+
+  async page(conv: string, before: string | undefined, limit: number): Promise<LogPage> {
+    const n = Math.max(0, limit);
+    // Every member of an id before `before` sorts before `before` itself, and none is it.
+    const end = before === undefined ? "+" : `(${before}`;
+    const newest = await this.#newest(conv, end, "-", n + 1);
+    return { messages: newest.slice(0, n).reverse(), more: newest.length > n };
+  }
+
+  async since(
+    convs: string[],
+    since: string,
+    max: number,
+  ): Promise<{ messages: ChatMessage[]; gap: boolean }> {
+    const n = Math.max(0, max);
+    // The members of the id `since` itself sort between `${since}\0` and `${since}\1`;
+    // those of later ids after both. The calls go out together (the client pipelines them).
+    const start = `(${since}\u0001`;
+    const tails = await Promise.all(
+      [...new Set(convs)].map((conv) => this.#newest(conv, "+", start, n + 1)),
+    );
+    return newestOf(tails, n);
+  }
+
+  async conversations(key: string): Promise<string[]> {
+    return (await this.#redis.call("SMEMBERS", this.#key("convs", key))) as string[];
+  }
+
+  async join(
+    room: { key: string; name: string },
+    user: { key: string; name: string },
+  ): Promise<void> {
+    const keys = [`${this.#prefix}rooms`, this.#key("room", room.key)];
+    await evalScript(this.#redis, JOIN, keys, [room.key, room.name, user.key, user.name]);
+  }
+
+  async leave(roomKey: string, userKey: string): Promise<void> {
+    const keys = [`${this.#prefix}rooms`, this.#key("room", roomKey)];
+    await evalScript(this.#redis, LEAVE, keys, [roomKey, userKey]);
+  }
+
+  async memberships(): Promise<Membership[]> {
+    const rooms = pairs(await this.#redis.call("HGETALL", `${this.#prefix}rooms`));
+    const members = await Promise.all(
+      rooms.map(([key]) => this.#redis.call("HVALS", this.#key("room", key))),
+    );
+    return rooms
+      .map(([, room], i) => ({ room, members: members[i] as string[] }))
+      .filter((m) => m.members.length > 0);
+  }
+
+  async saveSession(hash: string, key: string, ttlMs: number): Promise<void> {
+    await this.#redis.call("SET", this.#key("session", hash), key, "PX", millis(ttlMs));
+  }
+
+  async useSession(hash: string, ttlMs: number): Promise<string | null> {
+    const key = await this.#redis.call("GETEX", this.#key("session", hash), "PX", millis(ttlMs));
+    return typeof key === "string" ? key : null;
+  }
+
+  async dropSession(hash: string): Promise<void> {
+    await this.#redis.call("DEL", this.#key("session", hash));
+  }
+
   close(): Promise<void> {
     return this.#close();
+  }
+
+  async #append(entries: LogEntry[], keep: number): Promise<void> {
+    const keys: string[] = [];
+    const index = new Map<string, number>();
+    const keyIndex = (key: string): number => {
+      let i = index.get(key);
+      if (i === undefined) {
+        i = keys.push(key);
+        index.set(key, i);
+      }
+      return i;
+    };
+    const args: (string | number)[] = [Math.max(0, keep), entries.length];
+    for (const { conv, message } of entries) {
+      args.push(keyIndex(this.#key("log", conv)), message.id, member(message));
+    }
+    const records = new Set<string>();
+    for (const { conv, users } of entries) {
+      for (const user of users ?? []) {
+        const record = `${user}\u0000${conv}`;
+        if (records.has(record)) continue;
+        records.add(record);
+        args.push(keyIndex(this.#key("convs", user)), conv);
+      }
+    }
+    await evalScript(this.#redis, APPEND, keys, args);
+  }
+
+  /** The newest `count` messages of a log between two lex bounds, newest first. */
+  async #newest(conv: string, max: string, min: string, count: number): Promise<ChatMessage[]> {
+    const key = this.#key("log", conv);
+    const found = await this.#redis.call("ZREVRANGEBYLEX", key, max, min, "LIMIT", 0, count);
+    return (found as string[]).map(
+      (m) => JSON.parse(m.slice(m.indexOf("\u0000") + 1)) as ChatMessage,
+    );
   }
 
   #key(kind: string, key: string): string {
@@ -98,3 +250,21 @@ export class RedisStore implements Store {
 
 /** Ids per script call: well inside Lua's limit on unpacked arguments. */
 const BATCH = 500;
+
+/** A message as a member of a log's sorted set: its id first, so that lex order is id order. */
+function member(message: ChatMessage): string {
+  return `${message.id}\u0000${JSON.stringify(message)}`;
+}
+
+/** A whole number of milliseconds Redis accepts as an expiry. */
+function millis(ms: number): number {
+  return Math.max(1, Math.ceil(ms));
+}
+
+/** A flat reply of field, value, field, value... as pairs. */
+function pairs(flat: unknown): [string, string][] {
+  const list = flat as string[];
+  const out: [string, string][] = [];
+  for (let i = 0; i + 1 < list.length; i += 2) out.push([list[i] as string, list[i + 1] as string]);
+  return out;
+}

@@ -1,4 +1,6 @@
-import type { ChatMessage, HoldResult } from "../../core/mod.ts";
+import type { ChatMessage, HoldResult, LogEntry } from "../../core/mod.ts";
+
+export type { LogEntry } from "../../core/mod.ts";
 
 /** A registered name's password, as stored: a salted PBKDF2-SHA-256 hash. */
 export interface PasswordRecord {
@@ -30,8 +32,54 @@ export interface Store {
   held(key: string): Promise<ChatMessage[]>;
   /** Forgets held messages that were handed over. */
   drop(key: string, ids: string[]): Promise<void>;
+  /**
+   * Appends messages to the logs of their conversations, all in one commit, and trims each
+   * log it touched to its newest `keep` messages. A private message is also recorded as a
+   * conversation of both its users (see `conversations`).
+   */
+  append(entries: LogEntry[], keep: number): Promise<void>;
+  /**
+   * The newest `limit` messages of a conversation with ids before `before` (all, when
+   * undefined), oldest first; `more` when older ones are kept.
+   */
+  page(conv: string, before: string | undefined, limit: number): Promise<LogPage>;
+  /**
+   * The messages of these conversations with ids after `since`: the newest `max` of them,
+   * oldest first; `gap` when more than `max` were there.
+   */
+  since(
+    convs: string[],
+    since: string,
+    max: number,
+  ): Promise<{ messages: ChatMessage[]; gap: boolean }>;
+  /** The private conversations (keys as `conversationOf` makes them) a user has had. */
+  conversations(key: string): Promise<string[]>;
+  /** Records that a user is a member of a room (`name`s as shown), until `leave`. */
+  join(room: { key: string; name: string }, user: { key: string; name: string }): Promise<void>;
+  /** Records that a user left a room. */
+  leave(roomKey: string, userKey: string): Promise<void>;
+  /** Every room with its members, as shown. */
+  memberships(): Promise<Membership[]>;
+  /** Keeps a session: the SHA-256 of its secret (hex) maps to a name key for `ttlMs`. */
+  saveSession(hash: string, key: string, ttlMs: number): Promise<void>;
+  /** The name key of a live session, its life renewed for `ttlMs`; null when none. */
+  useSession(hash: string, ttlMs: number): Promise<string | null>;
+  /** Ends a session. */
+  dropSession(hash: string): Promise<void>;
   /** How many messages are held in all (for metrics). */
   heldCount(): Promise<number>;
   /** Lets go of the store's resources; pending writes are flushed first. */
   close(): Promise<void>;
+}
+
+/** A page of a conversation's log. */
+export interface LogPage {
+  messages: ChatMessage[];
+  more: boolean;
+}
+
+/** A room and its members, online or not. */
+export interface Membership {
+  room: string;
+  members: string[];
 }

@@ -1,0 +1,27 @@
+import type { ChatMessage } from "../../core/mod.ts";
+
+/**
+ * Orders messages by id, in code-unit order: the order the relay accepted them.
+ *
+ * @example
+ * [message("b"), message("a")].sort(byId); // a, b
+ */
+export function byId(a: { id: string }, b: { id: string }): number {
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/**
+ * The newest `max` messages of several conversations' tails, oldest first; `gap` when there
+ * were more than `max`. Each tail holds the newest `max + 1` (or fewer) of its conversation,
+ * in any order: enough to tell both.
+ *
+ * @example
+ * newestOf([[m("a"), m("c")], [m("b")]], 2); // { messages: [b, c], gap: true }
+ */
+export function newestOf(
+  tails: ChatMessage[][],
+  max: number,
+): { messages: ChatMessage[]; gap: boolean } {
+  const all = tails.flat().sort(byId);
+  return { messages: all.slice(Math.max(0, all.length - max)), gap: all.length > max };
+}
