@@ -2,7 +2,7 @@
 import { Relay } from "../src/core/mod.ts";
 
 function loggedIn(n: number, room: string | null): Relay {
-  const relay = new Relay({ presence: "off" });
+  const relay = new Relay({ presence: "off", log: false });
   for (let conn = 0; conn < n; conn++) {
     relay.handle({ type: "open", conn });
     relay.handle({
@@ -13,7 +13,7 @@ function loggedIn(n: number, room: string | null): Relay {
       now: 0,
     });
     relay.handle({ type: "authenticated", conn, key: `u${conn}`, result: "ok", now: 0 });
-    relay.handle({ type: "queueLoaded", conn, messages: [], now: 0 });
+    relay.handle({ type: "loaded", conn, held: [], replay: null, now: 0 });
     if (room)
       relay.handle({ type: "command", conn, command: { type: "join", room }, re: null, now: 0 });
   }

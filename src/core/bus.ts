@@ -9,11 +9,16 @@ export type BusEvent =
   | { kind: "hello"; node: string }
   /** Everything a node holds: its users online and the rooms they are in. */
   | { kind: "state"; node: string; users: string[]; rooms: { room: string; members: string[] }[] }
-  /** A user came online on `node`; `quiet` when the same user moved there (a takeover). */
-  | { kind: "online"; node: string; name: string; quiet: boolean }
+  /**
+   * A user came online on `node`, back in `rooms`; `quiet` when the same user moved there
+   * (a takeover).
+   */
+  | { kind: "online"; node: string; name: string; quiet: boolean; rooms?: string[] }
   /** A user left `node`; `quiet` when nobody should be told (taken over, or shutdown). */
   | { kind: "offline"; node: string; name: string; quiet: boolean }
+  /** A user joined a room (for good, until they leave it). */
   | { kind: "joined"; node: string; room: string; name: string }
+  /** A user left a room. */
   | { kind: "left"; node: string; room: string; name: string }
   /**
    * A chat message for the receiver's users: to one user (`message.to` names them), to a

@@ -3,6 +3,7 @@
  * @module
  */
 export * from "./bus.ts";
+export * from "./conversation.ts";
 export * from "./ids.ts";
 export * from "./names.ts";
 export * from "./relay.ts";

@@ -1,5 +1,5 @@
 import type { RemoteUser } from "./bus.ts";
-import type { ChatMessage, Command, ConnId, Re, RelayError } from "./types.ts";
+import type { ChatMessage, Command, ConnId, Re, RelayError, ServerMessage } from "./types.ts";
 
 /** Where a message goes: a user, a room, or everyone. */
 export interface Target {
@@ -9,13 +9,18 @@ export interface Target {
   key: string;
 }
 
-/** A room: it exists while it has members, here or on other nodes. */
+/**
+ * A room: it exists while it has members, online or not (PROTOCOL.md §11), here or on
+ * other nodes.
+ */
 export interface Room {
   name: string;
   key: string;
-  /** Members connected to this node, by name key, in the order they joined. */
+  /** Every member, online or not, anywhere: name as shown, by name key. */
+  all: Map<string, string>;
+  /** Members online on this node, by name key, in the order they came. */
   members: Map<string, Session>;
-  /** Members connected to other nodes, by name key. */
+  /** Members online on other nodes, by name key. */
   remote: Map<string, RemoteUser>;
 }
 
@@ -24,11 +29,14 @@ export interface Room {
  * `backlog`, so that every command is answered in order.
  */
 export type Waiting =
-  | { kind: "auth"; re: Re; name: string; key: string }
-  | { kind: "queue"; re: Re; takeover: boolean }
-  | { kind: "hold"; re: Re; key: string; message: ChatMessage }
+  | { kind: "auth"; re: Re; name: string; key: string; since: string | undefined }
+  | { kind: "load"; re: Re; takeover: boolean; since: string | undefined }
+  /** Held or replayed messages are being written out at the pace the reader takes them. */
+  | { kind: "stream" }
+  | { kind: "hold"; re: Re; key: string; message: ChatMessage; conv: string | null }
   | { kind: "handover"; re: Re; key: string; message: ChatMessage }
-  | { kind: "lookup"; re: Re; target: Target };
+  | { kind: "lookup"; re: Re; target: Target }
+  | { kind: "history"; re: Re; with: string };
 
 /** A command, or a refused frame, waiting for its turn to be answered. */
 export type Pending = { re: Re; command: Command } | { re: Re; error: RelayError };
@@ -37,8 +45,8 @@ export type Pending = { re: Re; command: Command } | { re: Re; error: RelayError
 export interface Session {
   conn: ConnId;
   /**
-   * anonymous → authenticating → admitting (name claimed, held messages loading) → online;
-   * closed once gone.
+   * anonymous → authenticating → admitting (name claimed, held or missed messages loading
+   * and being written out) → online; closed once gone.
    */
   phase: "anonymous" | "authenticating" | "admitting" | "online" | "closed";
   /** The name as shown, and its key; empty until the name is claimed. */
@@ -48,17 +56,21 @@ export interface Session {
   self: Target | null;
   /** Where a plain line goes (PROTOCOL.md §6, the reply rule). */
   partner: Target | null;
-  /** The rooms joined; `NO_ROOMS` (shared, never written) until the first join. */
+  /** The rooms this session is in; `NO_ROOMS` (shared, never written) until it has one. */
   rooms: Map<string, Room>;
   waiting: Waiting | null;
   backlog: Pending[];
-  /** Private messages that arrived while the session was being admitted. */
-  deferred: ChatMessage[];
-  /** Ids of the held messages handed over at login, so none is handed over twice. */
+  /** What arrived while the session was being admitted, in arrival order. */
+  deferred: ServerMessage[];
+  /** More arrived while it was admitted than it may keep: it goes as a slow reader. */
+  overflowed: boolean;
+  /** Ids of the held or replayed messages written out, so none is written twice. */
   fromQueue: Set<string> | null;
+  /** The session secret this login holds (PROTOCOL.md §11), given by the host. */
+  secret: string | null;
 }
 
-/** The rooms of a session that never joined one: shared by all of them, so never written. */
+/** The rooms of a session that is in none: shared by all of them, so never written. */
 export const NO_ROOMS: ReadonlyMap<string, Room> = new Map();
 
 /** A fresh, anonymous session. */
@@ -74,6 +86,11 @@ export function newSession(conn: ConnId): Session {
     waiting: null,
     backlog: [],
     deferred: [],
+    overflowed: false,
     fromQueue: null,
+    secret: null,
   };
 }
+
+/** A waiting state of one kind. */
+export type WaitingOf<K extends Waiting["kind"]> = Extract<Waiting, { kind: K }>;

@@ -22,6 +22,12 @@ export interface RelayConfig {
   loginTimeoutMs: number;
   /** How long a node's names outlive it if it dies without a word (a cluster's lease). */
   leaseMs: number;
+  /** Messages kept per conversation; 0 turns the log, history and resume off. */
+  history: number;
+  /** The most messages one resume replays. */
+  resumeMax: number;
+  /** How long an unused session secret stays valid. */
+  sessionDays: number;
 }
 
 const Port = v.pipe(
@@ -64,6 +70,9 @@ const Environment = v.object({
   RELAY_MAX_CONNECTIONS: v.optional(Count(1), "10000"),
   RELAY_LOGIN_TIMEOUT: v.optional(Count(1), "60"),
   RELAY_LEASE: v.optional(Count(1), "10"),
+  RELAY_HISTORY: v.optional(Count(0), "1000"),
+  RELAY_RESUME_MAX: v.optional(Count(1), "1000"),
+  RELAY_SESSION_DAYS: v.optional(Count(1), "30"),
 });
 
 /** The configuration, or the sentences that say what is wrong with it. */
@@ -113,6 +122,9 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       maxConnections: e.RELAY_MAX_CONNECTIONS,
       loginTimeoutMs: e.RELAY_LOGIN_TIMEOUT * 1000,
       leaseMs: e.RELAY_LEASE * 1000,
+      history: e.RELAY_HISTORY,
+      resumeMax: e.RELAY_RESUME_MAX,
+      sessionDays: e.RELAY_SESSION_DAYS,
     },
   };
 }

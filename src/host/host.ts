@@ -1,5 +1,6 @@
 import {
   type AuthResult,
+  type ChatMessage,
   type ConnId,
   type Effect,
   type ErrorCode,
@@ -8,23 +9,15 @@ import {
   type ServerMessage,
   type Transport,
 } from "../core/mod.ts";
-import {
-  type Decoded,
-  decodeJson,
-  decodeText,
-  decodeUtf8,
-  encodeJson,
-  encodeText,
-  LineFramer,
-  type RawFrame,
-  utf8Length,
-} from "../protocol/mod.ts";
+import type { Decoded } from "../protocol/mod.ts";
 import { type AuthMode, authenticate } from "./auth.ts";
 import { type Bus, type BusMessage, LocalBus } from "./bus/bus.ts";
 import type { RelayConfig } from "./config.ts";
+import { Connection } from "./connection.ts";
 import { Counters } from "./counters.ts";
-import { Outbox } from "./outbox.ts";
-import { CommandLimit } from "./rate.ts";
+import { Encoded } from "./encoded.ts";
+import { LogWriter } from "./log-writer.ts";
+import { newSecret, secretHash } from "./secrets.ts";
 import type { Store } from "./store/store.ts";
 
 /**
@@ -60,6 +53,9 @@ export type HostConfig = Pick<
   | "maxConnections"
   | "loginTimeoutMs"
   | "leaseMs"
+  | "history"
+  | "resumeMax"
+  | "sessionDays"
 >;
 
 /** What an operator sees of one connection. */
@@ -119,6 +115,8 @@ export class Host {
   };
   #nextConn = 1;
   #stopping = false;
+  /** Null when the log is off (`RELAY_HISTORY=0`). */
+  readonly #writer: LogWriter | null;
 
   constructor(config: HostConfig, deps: HostDeps) {
     this.#config = config;
@@ -132,15 +130,27 @@ export class Host {
       presence: config.presence,
       node: this.#bus.node,
       clustered: this.#bus.clustered,
+      log: config.history > 0,
+      maxHistoryBytes: Math.floor(config.maxOutboxBytes / 2),
     });
+    this.#writer =
+      config.history > 0
+        ? new LogWriter(
+            (entries) => this.#store.append(entries, config.history),
+            (effects, failed) => this.#release(effects, failed),
+            this.#schedule,
+          )
+        : null;
   }
 
   /**
-   * Joins the cluster (nothing to do for a lone node): takes this node's lease, listens to
+   * Reads the rooms and their members from the store, then joins the cluster (nothing to
+   * do for a lone node): takes this node's lease, listens to
    * the others, asks them what they hold, and from then on renews the lease and watches
    * for nodes that fall silent.
    */
   async start(): Promise<void> {
+    this.input({ type: "memberships", rooms: await this.#store.memberships() });
     if (!this.#bus.clustered) return;
     const { leaseMs } = this.#config;
     await this.#bus.renew(leaseMs);
@@ -322,6 +332,7 @@ export class Host {
   /** Hands a connection's outbox to its link: one write of lines, or its frames together. */
   #writeOut(conn: Connection): void {
     const { link } = conn;
+    conn.written += conn.out.size;
     if (link.writeFrames && conn.out.framing === "message") {
       link.writeFrames(conn.out.takeFrames() as Uint8Array[]);
     } else {
@@ -336,133 +347,281 @@ export class Host {
     this.#run(this.relay.handle({ type: "evict", conn: conn.id, reason: "slow_consumer" }));
   }
 
+  /** Runs effects in order; behind messages not yet in the log, they wait for it. */
   #run(effects: Effect[]): void {
+    const writer = this.#writer;
     for (const effect of effects) {
-      switch (effect.type) {
-        case "send": {
-          const conn = this.#conns.get(effect.conn);
-          if (conn) this.#deliver(conn, effect.msg, new Encoded(effect.msg), false);
-          break;
-        }
-        case "fanout": {
-          const encoded = new Encoded(effect.msg);
-          for (const id of effect.conns) {
-            const conn = this.#conns.get(id);
-            if (conn) this.#deliver(conn, effect.msg, encoded, true);
-          }
-          break;
-        }
-        case "close": {
-          const conn = this.#conns.get(effect.conn);
-          if (conn) this.#close(conn);
-          break;
-        }
-        case "authenticate":
-          this.#await(
-            this.#login(effect),
-            ({ result, name }) => ({
-              type: "authenticated",
-              conn: effect.conn,
-              key: effect.key,
-              result,
-              ...(name !== undefined && { name }),
-              now: this.#clock(),
-            }),
-            { result: "unavailable" as const },
-          );
-          break;
-        case "loadQueue":
-          // The connection is logging in: its login timer has done its job.
-          this.#conns.get(effect.conn)?.stopTimer();
-          this.#await(
-            this.#store.held(effect.key),
-            (messages) => ({
-              type: "queueLoaded",
-              conn: effect.conn,
-              messages,
-              now: this.#clock(),
-            }),
-            [],
-          );
-          break;
-        case "hold":
-          this.#await(
-            this.#store.hold(effect.key, effect.message, this.#config.maxQueued),
-            (result) => {
-              if (result === "held") this.counters.held++;
-              return { type: "held", conn: effect.conn, result, now: this.#clock() };
-            },
-            "unavailable" as const,
-          );
-          break;
-        case "lookupUser":
-          this.#await(
-            this.#store.known(effect.key),
-            (known) => ({ type: "userLooked", conn: effect.conn, known, now: this.#clock() }),
-            false,
-          );
-          break;
-        case "dropQueued":
-          this.#store.drop(effect.key, effect.ids).catch((e) => this.#failed("drop", e));
-          break;
-        case "keep":
-          this.#store
-            .hold(effect.key, effect.message, this.#config.maxQueued)
-            .then((result) => {
-              if (result === "held") this.counters.held++;
-              else this.#log(`relay: a message for ${effect.message.to} was lost: ${result}`);
-            })
-            .catch((e) => this.#failed("hold", e));
-          break;
-        case "publish":
-          this.#bus.publish(effect.event, effect.node);
-          break;
-        case "handOver": {
-          const { conn, node, key, event } = effect;
-          // A node that does not take the message (gone, or cut from the bus): the store does.
-          const handed = this.#bus
-            .publish(event, node)
-            .then((sent) =>
-              sent
-                ? ("sent" as const)
-                : this.#store.hold(key, event.message, this.#config.maxQueued),
-            );
-          this.#await(
-            handed,
-            (result) => {
-              if (result === "held") this.counters.held++;
-              return { type: "handedOver", conn, result, now: this.#clock() };
-            },
-            "unavailable" as const,
-          );
-          break;
-        }
-        case "recheckHeld":
-          this.#await(
-            this.#store.held(effect.key),
-            (messages) => ({ type: "heldFound", key: effect.key, messages, now: this.#clock() }),
-            [],
-          );
-          break;
-        case "release":
-          this.#bus.release(effect.key).catch((e) => this.#failed("release", e));
-          break;
+      if (effect.type === "append") writer?.add(effect.entry);
+      else if (writer?.holding) writer.hold(effect);
+      else this.#exec(effect);
+    }
+  }
+
+  /**
+   * Effects that waited for a log commit. Messages the store failed to keep are not
+   * confirmed nor delivered: their sender is told the store could not keep them.
+   */
+  #release(effects: Effect[], failed: ReadonlySet<string>): void {
+    if (failed.size > 0) this.#failed("log append", `${failed.size} messages not kept`);
+    for (const effect of effects) {
+      if (failed.size === 0) {
+        this.#exec(effect);
+        continue;
       }
+      const lost = lostMessage(effect);
+      if (lost === null || !failed.has(lost)) {
+        this.#exec(effect);
+      } else if (effect.type === "send" && effect.msg.type === "ok") {
+        this.#exec({
+          ...effect,
+          msg: { type: "error", re: effect.msg.re, code: "queue_full", message: NOT_KEPT },
+        });
+      } else if (effect.type === "hold") {
+        this.#later({ type: "held", conn: effect.conn, result: "unavailable", now: this.#clock() });
+      } else if (effect.type === "handOver") {
+        this.#later({
+          type: "handedOver",
+          conn: effect.conn,
+          result: "unavailable",
+          now: this.#clock(),
+        });
+      }
+    }
+    this.flush();
+  }
+
+  /** Feeds the core an input on a later turn (never from inside `#run`). */
+  #later(input: Input): void {
+    queueMicrotask(() => this.input(input));
+  }
+
+  #exec(effect: Effect): void {
+    switch (effect.type) {
+      case "send": {
+        const conn = this.#conns.get(effect.conn);
+        if (conn) this.#deliver(conn, effect.msg, new Encoded(effect.msg), false);
+        break;
+      }
+      case "fanout": {
+        const encoded = new Encoded(effect.msg);
+        for (const id of effect.conns) {
+          const conn = this.#conns.get(id);
+          if (conn) this.#deliver(conn, effect.msg, encoded, true);
+        }
+        break;
+      }
+      case "close": {
+        const conn = this.#conns.get(effect.conn);
+        if (conn) this.#close(conn);
+        break;
+      }
+      case "authenticate":
+        this.#await(
+          this.#login(effect),
+          ({ result, name, session }) => ({
+            type: "authenticated",
+            conn: effect.conn,
+            key: effect.key,
+            result,
+            ...(name !== undefined && { name }),
+            ...(session !== undefined && { session }),
+            now: this.#clock(),
+          }),
+          { result: "unavailable" as const },
+        );
+        break;
+      case "load":
+        // The connection is logging in: its login timer has done its job.
+        this.#conns.get(effect.conn)?.stopTimer();
+        this.#await(
+          this.#load(effect),
+          ({ held, replay }) => ({
+            type: "loaded",
+            conn: effect.conn,
+            held,
+            replay,
+            now: this.#clock(),
+          }),
+          { held: [], replay: effect.since === undefined ? null : { messages: [], gap: true } },
+        );
+        break;
+      case "stream": {
+        const conn = this.#conns.get(effect.conn);
+        if (conn) this.#stream(conn, effect);
+        break;
+      }
+      case "hold":
+        this.#await(
+          this.#store.hold(effect.key, effect.message, this.#config.maxQueued),
+          (result) => {
+            if (result === "held") this.counters.held++;
+            return { type: "held", conn: effect.conn, result, now: this.#clock() };
+          },
+          "unavailable" as const,
+        );
+        break;
+      case "lookupUser":
+        this.#await(
+          this.#store.known(effect.key),
+          (known) => ({ type: "userLooked", conn: effect.conn, known, now: this.#clock() }),
+          false,
+        );
+        break;
+      case "loadHistory": {
+        const { conn, conv, before, limit, user } = effect;
+        const page = (async () =>
+          user !== undefined && !(await this.#store.known(user))
+            ? null
+            : this.#store.page(conv, before, limit))();
+        this.#await(page, (page) => ({ type: "historyLoaded", conn, page, now: this.#clock() }), {
+          messages: [],
+          more: true,
+        });
+        break;
+      }
+      case "keep":
+        this.#store
+          .hold(effect.key, effect.message, this.#config.maxQueued)
+          .then((result) => {
+            if (result === "held") this.counters.held++;
+            else this.#log(`relay: a message for ${effect.message.to} was not held: ${result}`);
+          })
+          .catch((e) => this.#failed("hold", e));
+        break;
+      case "publish":
+        this.#bus.publish(effect.event, effect.node);
+        break;
+      case "handOver": {
+        const { conn, node, key, event } = effect;
+        // A node that does not take the message (gone, or cut from the bus): the store does.
+        const handed = this.#bus
+          .publish(event, node)
+          .then((sent) =>
+            sent ? ("sent" as const) : this.#store.hold(key, event.message, this.#config.maxQueued),
+          );
+        this.#await(
+          handed,
+          (result) => {
+            if (result === "held") this.counters.held++;
+            return { type: "handedOver", conn, result, now: this.#clock() };
+          },
+          "unavailable" as const,
+        );
+        break;
+      }
+      case "recheckHeld":
+        this.#await(
+          this.#store.held(effect.key),
+          (messages) => ({ type: "heldFound", key: effect.key, messages, now: this.#clock() }),
+          [],
+        );
+        break;
+      case "membership": {
+        const { room, user, member } = effect;
+        (member ? this.#store.join(room, user) : this.#store.leave(room.key, user.key)).catch((e) =>
+          this.#failed("membership", e),
+        );
+        break;
+      }
+      case "forgetSession":
+        secretHash(effect.secret)
+          .then((hash) => this.#store.dropSession(hash))
+          .catch((e) => this.#failed("session", e));
+        break;
+      case "release":
+        this.#bus.release(effect.key).catch((e) => this.#failed("release", e));
+        break;
+      case "append":
+        // Only `#run` meets these; an append here would have nobody waiting for it.
+        throw new Error("append outside the log writer");
+    }
+  }
+
+  /** What a login brings: the held messages and, with `since`, what the user missed. */
+  async #load(
+    effect: Extract<Effect, { type: "load" }>,
+  ): Promise<{ held: ChatMessage[]; replay: { messages: ChatMessage[]; gap: boolean } | null }> {
+    const held = await this.#store.held(effect.key);
+    if (effect.since === undefined || this.#writer === null) return { held, replay: null };
+    const convs = [...(await this.#store.conversations(effect.key)), ...effect.rooms, "*"];
+    const replay = await this.#store.since(convs, effect.since, this.#config.resumeMax);
+    return { held, replay };
+  }
+
+  /**
+   * Writes messages to a connection no faster than it reads them: a piece at a time that
+   * keeps its outbox under half its budget. Whatever else the connection is sent meanwhile
+   * queues behind, in order. Held messages are let go in the store once their bytes have
+   * left the outbox.
+   */
+  #stream(conn: Connection, effect: Extract<Effect, { type: "stream" }>): void {
+    conn.stream ??= [];
+    const queue = conn.stream;
+    for (const msg of effect.messages) queue.push(msg);
+    queue.push({ type: "mark", drop: effect.drop, report: effect.report });
+    this.#pump(conn);
+  }
+
+  #pump(conn: Connection): void {
+    conn.pumping = undefined;
+    if (conn.closing) return;
+    const budget = this.#config.maxOutboxBytes / 2;
+    const queue = conn.stream ?? [];
+    let i = 0;
+    while (i < queue.length && conn.link.unsent() + conn.out.size < budget) {
+      const item = queue[i++] as StreamItem;
+      if (item.type !== "mark") {
+        this.#deliver(conn, item, new Encoded(item), false, true);
+        continue;
+      }
+      // What came before the mark is queued: its bytes are gone once this much was taken.
+      if (item.drop) conn.drops.push({ at: conn.written + conn.out.size, ...item.drop });
+      if (item.report) this.#later({ type: "streamed", conn: conn.id, now: this.#clock() });
+    }
+    queue.splice(0, i);
+    if (queue.length === 0) conn.stream = null;
+    if (conn.out.size > 0) this.#writeOut(conn);
+    this.#dropTaken(conn);
+    if (conn.stream || conn.drops.length > 0) {
+      conn.pumping = setTimeout(() => this.#pump(conn), PUMP_MS);
+    }
+  }
+
+  /** Lets go of held messages whose bytes the peer has taken. */
+  #dropTaken(conn: Connection): void {
+    const taken = conn.written - conn.link.unsent();
+    while (conn.drops.length > 0 && (conn.drops[0]?.at ?? 0) <= taken) {
+      const { key, ids } = conn.drops.shift() as { key: string; ids: string[] };
+      this.#store.drop(key, ids).catch((e) => this.#failed("drop", e));
     }
   }
 
   /** Checks a login's credentials and, when they pass, remembers the name. */
   async #login(
     effect: Extract<Effect, { type: "authenticate" }>,
-  ): Promise<{ result: AuthResult; name?: string }> {
-    // As for a name online here: without a password or token, a name online on another
-    // node is taken, whatever the store would say of the credentials.
-    const proof = effect.password !== undefined || effect.token !== undefined;
+  ): Promise<{ result: AuthResult; name?: string; session?: string }> {
+    // As for a name online here: without a password, token or session, a name online on
+    // another node is taken, whatever the store would say of the credentials.
+    const proof =
+      effect.password !== undefined || effect.token !== undefined || effect.session !== undefined;
     if (!proof && (await this.#bus.heldElsewhere(effect.key))) return { result: "taken" };
-    const result = await authenticate(effect, this.#auth, this.#store);
+    const ttl = this.#config.sessionDays * DAY_MS;
+    let result: AuthResult;
+    if (effect.session !== undefined) {
+      const owner = await this.#store.useSession(await secretHash(effect.session), ttl);
+      result = owner === effect.key ? "verified" : "auth_failed";
+    } else {
+      result = await authenticate(effect, this.#auth, this.#store);
+    }
     if (result === "auth_failed") return { result };
     if (!(await this.#bus.claim(effect.key, result === "verified"))) return { result: "taken" };
-    return { result, name: await this.#store.remember(effect.key, effect.name) };
+    const name = await this.#store.remember(effect.key, effect.name);
+    let session = effect.session;
+    if (session === undefined) {
+      session = newSecret();
+      await this.#store.saveSession(await secretHash(session), effect.key, ttl);
+    }
+    return { result, name, session };
   }
 
   /** Runs a store or crypto call; its result (or `fallback` if it fails) goes to the core. */
@@ -479,9 +638,23 @@ export class Host {
     this.#log(`relay: ${what} failed: ${e instanceof Error ? e.message : String(e)}`);
   }
 
-  /** Queues a message for a connection; `shared`: the same message goes to many. */
-  #deliver(conn: Connection, msg: ServerMessage, encoded: Encoded, shared: boolean): void {
+  /**
+   * Queues a message for a connection; `shared`: the same message goes to many. Behind a
+   * stream it waits its turn, unless it is part of the stream (`streamed`).
+   */
+  #deliver(
+    conn: Connection,
+    msg: ServerMessage,
+    encoded: Encoded,
+    shared: boolean,
+    streamed = false,
+  ): void {
     if (conn.closing) return;
+    if (conn.stream && !streamed) {
+      if (conn.stream.length >= MAX_STREAM_ITEMS) return this.#overflow(conn);
+      conn.stream.push(msg);
+      return;
+    }
     if (msg.type === "message") this.counters.delivered++;
     else if (msg.type === "error") this.counters.error(msg.code);
     const json = conn.mode === "json";
@@ -519,186 +692,48 @@ export class Host {
     }
     conn.out.clear();
     conn.closing = true;
+    conn.stream = null;
+    conn.drops = [];
+    clearTimeout(conn.pumping);
     conn.link.close();
   }
 }
 
-/** A server message, encoded at most once per encoding however many receive it. */
-class Encoded {
-  readonly #msg: ServerMessage;
-  #json: string | undefined;
-  #text: string | null | undefined;
-  #jsonLine: Uint8Array | undefined;
-  #textLine: Uint8Array | null | undefined;
-  #jsonFrame: Uint8Array | undefined;
-  #textFrame: Uint8Array | null | undefined;
+/** A stream's end: what to let go in the store, and whether the core waits to hear of it. */
+export type StreamItem =
+  | ServerMessage
+  | { type: "mark"; drop: { key: string; ids: string[] } | null; report: boolean };
 
-  constructor(msg: ServerMessage) {
-    this.#msg = msg;
-  }
+/** How often a stream looks whether its reader took what it was given. */
+const PUMP_MS = 10;
 
-  json(): string {
-    if (this.#json === undefined) this.#json = encodeJson(this.#msg);
-    return this.#json;
-  }
+/** Messages a connection may have waiting behind a stream before it is a slow reader. */
+const MAX_STREAM_ITEMS = 20_000;
 
-  text(): string | null {
-    if (this.#text === undefined) this.#text = encodeText(this.#msg);
-    return this.#text;
-  }
+const DAY_MS = 24 * 60 * 60 * 1000;
 
-  /** The JSON form as a UTF-8 line; the same bytes go to every recipient. */
-  jsonLine(): Uint8Array {
-    if (this.#jsonLine === undefined) this.#jsonLine = utf8.encode(`${this.json()}\n`);
-    return this.#jsonLine;
-  }
+/** Why a message was refused when the log could not keep it. */
+const NOT_KEPT = "the server could not keep this message (its store failed); send it again";
 
-  /** The JSON form's UTF-8 bytes without the line ending: one WebSocket frame for all. */
-  jsonFrame(): Uint8Array {
-    if (this.#jsonFrame === undefined) {
-      const line = this.jsonLine();
-      this.#jsonFrame = line.subarray(0, line.length - 1);
-    }
-    return this.#jsonFrame;
-  }
-
-  /** The text form's UTF-8 bytes without the last line ending, or null (see `textLine`). */
-  textFrame(): Uint8Array | null {
-    if (this.#textFrame === undefined) {
-      const line = this.textLine();
-      this.#textFrame = line === null ? null : line.subarray(0, line.length - 1);
-    }
-    return this.#textFrame;
-  }
-
-  /** The text form with its line ending, or null when there is nothing to print. */
-  textLines(): string | null {
-    const text = this.text();
-    return text === null ? null : `${text}\n`;
-  }
-
-  /** The text form as UTF-8 lines, or null when there is nothing to print. */
-  textLine(): Uint8Array | null {
-    if (this.#textLine === undefined) {
-      const text = this.text();
-      this.#textLine = text === null ? null : utf8.encode(`${text}\n`);
-    }
-    return this.#textLine;
+/** The id of the message an effect confirms, delivers or passes on, if any. */
+function lostMessage(effect: Effect): string | null {
+  switch (effect.type) {
+    case "send":
+    case "fanout":
+      if (effect.msg.type === "message") return effect.msg.id;
+      if (effect.msg.type === "ok") return effect.msg.id ?? null;
+      return null;
+    case "publish":
+      return effect.event.kind === "message" ? effect.event.message.id : null;
+    case "hold":
+    case "keep":
+      return effect.message.id;
+    case "handOver":
+      return effect.event.message.id;
+    default:
+      return null;
   }
 }
-
-const utf8 = new TextEncoder();
 
 /** How long a starting node waits at most for the others to say what they hold. */
 const SYNC_WAIT_MS = 2000;
-
-/** One client connection inside the host: its mode, framing, limits and outbox. */
-export class Connection {
-  readonly id: ConnId;
-  readonly link: Link;
-  readonly connectedAt: number;
-  /** Fixed by the first non-empty frame; null until then. */
-  mode: "json" | "text" | null = null;
-  /** What waits to be written at the next flush. */
-  readonly out: Outbox;
-  queued = false;
-  closing = false;
-  overflowed = false;
-  timer: ReturnType<typeof setTimeout> | undefined;
-
-  /** Clears the login timer, and lets go of it. */
-  stopTimer(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-  }
-  readonly #host: Host;
-  readonly #framer: LineFramer;
-  readonly #limit: CommandLimit | null;
-  readonly #maxFrameBytes: number;
-
-  constructor(host: Host, id: ConnId, link: Link, config: HostConfig, now: number) {
-    this.#host = host;
-    this.id = id;
-    this.link = link;
-    this.connectedAt = now;
-    this.out = new Outbox(link.framing);
-    this.#maxFrameBytes = config.maxFrameBytes;
-    this.#framer = new LineFramer(config.maxFrameBytes);
-    this.#limit = config.rateLimit > 0 ? new CommandLimit(config.rateLimit, now) : null;
-  }
-
-  /** Bytes from a byte stream (TCP): cut into lines, each handled as a frame. */
-  receiveBytes(chunk: Uint8Array): void {
-    this.#framer.push(chunk, (frame) => this.#rawFrame(frame));
-    this.#host.requestFlush();
-  }
-
-  /** One text message (WebSocket). */
-  receiveText(text: string): void {
-    if (text.length * 3 > this.#maxFrameBytes && utf8Length(text) > this.#maxFrameBytes) {
-      this.#refuse("too_long", `a frame is at most ${this.#maxFrameBytes} bytes`);
-    } else {
-      this.#text(text);
-    }
-    this.#host.requestFlush();
-  }
-
-  /** One text message (WebSocket) as the bytes that came, which may not be UTF-8. */
-  receiveTextBytes(bytes: Uint8Array): void {
-    if (bytes.length > this.#maxFrameBytes) {
-      this.#refuse("too_long", `a frame is at most ${this.#maxFrameBytes} bytes`);
-    } else {
-      const text = decodeUtf8(bytes);
-      if (text === null) this.#refuse("bad_utf8", "the message is not valid UTF-8");
-      else this.#text(text);
-    }
-    this.#host.requestFlush();
-  }
-
-  /** One binary message (WebSocket): never a frame of this protocol. */
-  receiveBinary(): void {
-    this.#refuse("bad_frame", "frames are text: send UTF-8 text messages");
-    this.#host.requestFlush();
-  }
-
-  /** The transport closed, whoever closed it. */
-  closed(): void {
-    this.#host.gone(this);
-  }
-
-  #rawFrame(frame: RawFrame): void {
-    if (this.closing) return;
-    if (frame === null) {
-      return this.#refuse("too_long", `a line is at most ${this.#maxFrameBytes} bytes`);
-    }
-    const text = decodeUtf8(frame);
-    if (text === null) return this.#refuse("bad_utf8", "the line is not valid UTF-8");
-    this.#text(text);
-  }
-
-  #text(text: string): void {
-    if (this.closing || text.trim() === "") return;
-    if (this.mode === null) this.mode = text.trimStart().startsWith("{") ? "json" : "text";
-    const decoded =
-      this.mode === "json"
-        ? decodeJson(text)
-        : decodeText(text, this.#host.relay.isLoggedIn(this.id));
-    const verdict = this.#limit?.check(this.#host.now()) ?? "pass";
-    if (verdict === "flood") {
-      this.#host.input({ type: "evict", conn: this.id, reason: "flood" });
-    } else if (verdict === "limited") {
-      this.#host.frame(this, {
-        ok: false,
-        error: { code: "rate_limited", message: "too many commands; slow down" },
-        re: decoded.re,
-      });
-    } else {
-      this.#host.frame(this, decoded);
-    }
-  }
-
-  #refuse(code: ErrorCode, message: string): void {
-    if (this.closing) return;
-    this.#host.frame(this, { ok: false, error: { code, message }, re: null });
-  }
-}

@@ -7,6 +7,7 @@ export * from "./bus/broadcast.ts";
 export * from "./bus/bus.ts";
 export * from "./bus/redis.ts";
 export * from "./config.ts";
+export * from "./connection.ts";
 export * from "./counters.ts";
 export * from "./host.ts";
 export * from "./rate.ts";

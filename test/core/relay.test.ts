@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import type { ChatMessage } from "../../src/core/mod.ts";
-import { errors, sent, to, World } from "./world.ts";
+import { dropped, errors, sent, to, World } from "./world.ts";
 
 const A = 1;
 const B = 2;
@@ -12,7 +12,7 @@ describe("login", () => {
     w.login(A, "alice");
     const effects = w.login(B, "Bob");
     expect(to(B, effects)).toEqual([
-      { type: "welcome", re: null, name: "Bob", users: ["alice"], queued: 0 },
+      { type: "welcome", re: null, name: "Bob", users: ["alice"], online: 2, rooms: [], queued: 0 },
     ]);
     expect(to(A, effects)).toEqual([{ type: "presence", name: "Bob", status: "online" }]);
   });
@@ -91,7 +91,7 @@ describe("login", () => {
     expect(effects).toContainEqual({ type: "close", conn: A });
     // Carol is not told alice left: alice never went offline.
     expect(to(C, effects)).toEqual([]);
-    const admitted = w.relay.handle({ type: "queueLoaded", conn: B, messages: [], now: w.now });
+    const admitted = w.loaded(B, []);
     expect(to(B, admitted)[0]).toMatchObject({ type: "welcome", name: "alice" });
     expect(to(C, admitted)).toEqual([]);
   });
@@ -122,7 +122,7 @@ describe("login", () => {
       ["m2", true],
       ["m3", true],
     ]);
-    expect(effects).toContainEqual({ type: "dropQueued", key: "bob", ids: ["id1", "id2", "id3"] });
+    expect(dropped(effects)).toEqual(new Map([["bob", ["id1", "id2", "id3"]]]));
     // The reply rule holds for held messages too.
     expect(w.cmd(B, { type: "say", text: "back" })[0]).toMatchObject({
       type: "hold",
@@ -137,7 +137,7 @@ describe("login", () => {
     expect(w.cmd(A, { type: "ping" }, "2")).toEqual([]);
     expect(w.cmd(A, { type: "who" }, "3")).toEqual([]);
     w.authed(A, "ok");
-    const effects = w.relay.handle({ type: "queueLoaded", conn: A, messages: [], now: w.now });
+    const effects = w.loaded(A, []);
     expect(to(A, effects).map((m) => [m.type, "re" in m ? m.re : undefined])).toEqual([
       ["welcome", "1"],
       ["pong", "2"],
@@ -259,7 +259,7 @@ describe("messages", () => {
     w.authed(4, "ok"); // dora is now loading her queue
     expect(to(4, w.cmd(A, { type: "msg", to: "dora", text: "one" }))).toEqual([]);
     expect(to(4, w.cmd(A, { type: "msg", to: "dora", text: "two" }))).toEqual([]);
-    const effects = w.relay.handle({ type: "queueLoaded", conn: 4, messages: [], now: w.now });
+    const effects = w.loaded(4, []);
     expect(to(4, effects).map((m) => (m.type === "message" ? m.text : m.type))).toEqual([
       "welcome",
       "one",
@@ -278,16 +278,9 @@ describe("messages", () => {
     const held = w.relay.handle({ type: "held", conn: A, result: "held", now: w.now });
     expect(to(4, held)).toEqual([]);
     // The store's answer already had it: it is handed over once, and dropped once.
-    const effects = w.relay.handle({
-      type: "queueLoaded",
-      conn: 4,
-      messages: [message],
-      now: w.now,
-    });
+    const effects = w.loaded(4, [message]);
     expect(to(4, effects).map((m) => m.type)).toEqual(["welcome", "message"]);
-    expect(effects.filter((e) => e.type === "dropQueued")).toEqual([
-      { type: "dropQueued", key: "bob", ids: [message.id] },
-    ]);
+    expect(dropped(effects)).toEqual(new Map([["bob", [message.id]]]));
   });
 
   test("a message held after its recipient's queue was loaded is handed over at once", () => {
@@ -298,7 +291,7 @@ describe("messages", () => {
     w.login(4, "bob"); // the queue loaded before the message was stored
     const effects = w.relay.handle({ type: "held", conn: A, result: "held", now: w.now });
     expect(to(4, effects)).toMatchObject([{ type: "message", text: "later", queued: true }]);
-    expect(effects).toContainEqual({ type: "dropQueued", key: "bob", ids: [message.id] });
+    expect(dropped(effects)).toEqual(new Map([["bob", [message.id]]]));
   });
 });
 
@@ -322,7 +315,7 @@ describe("rooms", () => {
     expect(errors(C, w.cmd(C, { type: "msg", to: "#dev", text: "x" }))).toEqual(["not_in_room"]);
     expect(errors(C, w.cmd(C, { type: "msg", to: "#nope", text: "x" }))).toEqual(["no_such_room"]);
     expect(to(C, w.cmd(C, { type: "rooms" }))).toEqual([
-      { type: "rooms", re: null, rooms: [{ room: "#Dev", members: 2 }] },
+      { type: "rooms", re: null, rooms: [{ room: "#Dev", members: 2, online: 2 }] },
     ]);
     expect(to(C, w.cmd(C, { type: "who", room: "#DEV" }))).toEqual([
       { type: "who", re: null, room: "#Dev", users: ["alice", "bob"] },
@@ -350,18 +343,23 @@ describe("rooms", () => {
 });
 
 describe("leaving", () => {
-  test("a closed connection goes offline for the others and leaves its rooms", () => {
+  test("a closed connection goes offline for the others, but stays in its rooms", () => {
     const w = new World();
     w.login(A, "alice");
     w.login(B, "bob");
     w.cmd(A, { type: "join", room: "#x" });
     w.cmd(B, { type: "join", room: "#x" });
     const effects = w.relay.handle({ type: "close", conn: A, now: w.now });
-    expect(to(B, effects)).toEqual([
-      { type: "left", room: "#x", name: "alice" },
-      { type: "presence", name: "alice", status: "offline" },
-    ]);
+    expect(to(B, effects)).toEqual([{ type: "presence", name: "alice", status: "offline" }]);
     expect(w.relay.isOnline("alice")).toBe(false);
+    expect(to(B, w.cmd(B, { type: "rooms" }))).toMatchObject([
+      { rooms: [{ room: "#x", members: 2, online: 1 }] },
+    ]);
+    // Back, alice is in #x again, and the room hears what she says.
+    expect(to(A, w.login(A, "alice"))[0]).toMatchObject({ type: "welcome", rooms: ["#x"] });
+    expect(to(B, w.cmd(A, { type: "msg", to: "#x", text: "back" }))).toMatchObject([
+      { type: "message", from: "alice", to: "#x", text: "back" },
+    ]);
   });
 
   test("quit says bye and closes", () => {
@@ -418,7 +416,7 @@ describe("leaving", () => {
       re: null,
     });
     w.authed(A, "ok");
-    const effects = w.relay.handle({ type: "queueLoaded", conn: A, messages: [], now: w.now });
+    const effects = w.loaded(A, []);
     expect(to(A, effects).map((m) => m.type)).toEqual(["welcome", "error"]);
   });
 });

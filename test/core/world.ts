@@ -7,6 +7,7 @@ import {
   type Input,
   Relay,
   type RelayOptions,
+  type Replay,
   type ServerMessage,
 } from "../../src/core/mod.ts";
 
@@ -47,7 +48,17 @@ export class World {
     if (asked[0]?.type !== "authenticate")
       throw new Error(`login not asked: ${JSON.stringify(asked)}`);
     this.authed(conn, "ok");
-    return this.relay.handle({ type: "queueLoaded", conn, messages: held, now: this.now });
+    return this.loaded(conn, held);
+  }
+
+  /**
+   * Answers a login's `load` with these held messages (and a replay, for `since`), and,
+   * when the core streams them, says they were written out.
+   */
+  loaded(conn: ConnId, held: ChatMessage[] = [], replay: Replay | null = null): Effect[] {
+    const effects = this.relay.handle({ type: "loaded", conn, held, replay, now: this.now });
+    if (!effects.some((e) => e.type === "stream" && e.report)) return effects;
+    return [...effects, ...this.relay.handle({ type: "streamed", conn, now: this.now })];
   }
 
   authed(conn: ConnId, result: AuthResult): Effect[] {
@@ -69,6 +80,7 @@ export function sent(effects: Effect[]): Map<ConnId, ServerMessage[]> {
   for (const e of effects) {
     if (e.type === "send") add(e.conn, e.msg);
     if (e.type === "fanout") for (const c of e.conns) add(c, e.msg);
+    if (e.type === "stream") for (const m of e.messages) add(e.conn, m);
   }
   return by;
 }
@@ -76,6 +88,16 @@ export function sent(effects: Effect[]): Map<ConnId, ServerMessage[]> {
 /** The messages one connection is sent by these effects. */
 export function to(conn: ConnId, effects: Effect[]): ServerMessage[] {
   return sent(effects).get(conn) ?? [];
+}
+
+/** The held messages these effects let go in the store (once written out), by user key. */
+export function dropped(effects: Effect[]): Map<string, string[]> {
+  const by = new Map<string, string[]>();
+  for (const e of effects) {
+    if (e.type === "stream" && e.drop)
+      by.set(e.drop.key, [...(by.get(e.drop.key) ?? []), ...e.drop.ids]);
+  }
+  return by;
 }
 
 /** The error codes one connection is sent. */

@@ -37,14 +37,14 @@ describe("text mode over TCP", () => {
     bob.send("/who", "/rooms", "/ping");
     expect(await bob.lines(3)).toEqual([
       "* online: alice, bob, carol",
-      "* rooms: #dev (2)",
+      "* rooms: #dev (2 of 2 online)",
       "* pong",
     ]);
 
     carol.send("quit");
     expect(await carol.line()).toBe("* bye: quit");
     await carol.end();
-    expect(await alice.line()).toBe("* carol left #dev");
+    // v2: carol stays a member of #dev; the room sees her go offline, not leave.
     expect(await alice.line()).toBe("* carol is offline");
     for (const c of [alice, bob]) c.close();
   });
@@ -108,7 +108,10 @@ describe("JSON mode over TCP", () => {
       re: "l",
       name: "alice",
       users: ["bob"],
+      online: 2,
+      rooms: [],
       queued: 0,
+      session: expect.stringMatching(/^[\w-]{43}$/),
     });
     const ok = await alice.json();
     expect(ok).toEqual({ type: "ok", re: "m", id: expect.any(String) });

@@ -1,0 +1,131 @@
+import type { BusEvent } from "./bus.ts";
+import type { Context } from "./context.ts";
+import { kickOut } from "./departure.ts";
+import { remoteMessage } from "./messages.ts";
+import { nameKey } from "./names.ts";
+import { remotePresence } from "./presence.ts";
+import { addMember, removeMember, roomOf } from "./rooms.ts";
+
+/** What another node said. */
+export function heard(cx: Context, e: BusEvent): void {
+  switch (e.kind) {
+    case "hello":
+      return cx.publish(nodeState(cx), e.node);
+    case "state":
+      forgetNode(cx, e.node, false);
+      for (const name of e.users) {
+        // Both nodes think the name theirs (the bus was cut for longer than a lease):
+        // the session here stays; the first to leave lets the name go.
+        if (!cx.users.has(nameKey(name))) remoteOnline(cx, e.node, name, true, []);
+      }
+      for (const { room, members } of e.rooms) {
+        for (const name of members) remoteJoined(cx, e.node, room, name, true);
+      }
+      return;
+    case "online":
+      return remoteOnline(cx, e.node, e.name, e.quiet, e.rooms ?? []);
+    case "offline":
+      return forgetRemote(cx, nameKey(e.name), e.node, !e.quiet);
+    case "joined":
+      return remoteJoined(cx, e.node, e.room, e.name, false);
+    case "left": {
+      const room = cx.rooms.get(nameKey(e.room));
+      const key = nameKey(e.name);
+      if (!room?.all.has(key)) return;
+      removeMember(cx, room, key);
+      cx.toMembers(room, null, { type: "left", room: room.name, name: e.name });
+      return;
+    }
+    case "message":
+      return remoteMessage(cx, e.scope, e.message);
+    case "announce":
+      return cx.toEveryone(null, { type: "announce", text: e.text, ts: e.ts });
+    case "kick": {
+      const s = cx.users.get(nameKey(e.name));
+      if (s) kickOut(cx, s, "kicked", "gone");
+      return;
+    }
+    case "down":
+      return forgetNode(cx, e.node, true);
+  }
+}
+
+/** This node joined (or rejoined) its cluster: it says what it holds and asks the others. */
+export function sync(cx: Context): void {
+  cx.publish({ kind: "hello", node: cx.node });
+  cx.publish(nodeState(cx));
+  // While the bus was away, messages for users here were held instead: look for them.
+  for (const u of cx.users.values()) {
+    if (u.phase === "online") cx.push({ type: "recheckHeld", key: u.key });
+  }
+}
+
+/** Everything this node holds, for a node that asks. */
+export function nodeState(cx: Context): BusEvent {
+  const users: string[] = [];
+  for (const u of cx.users.values()) if (u.phase === "online") users.push(u.name);
+  const rooms: { room: string; members: string[] }[] = [];
+  for (const room of cx.rooms.values()) {
+    const here: string[] = [];
+    for (const m of room.members.values()) if (m.phase === "online") here.push(m.name);
+    if (here.length > 0) rooms.push({ room: room.name, members: here });
+  }
+  return { kind: "state", node: cx.node, users, rooms };
+}
+
+function remoteOnline(
+  cx: Context,
+  node: string,
+  name: string,
+  quiet: boolean,
+  rooms: string[],
+): void {
+  const key = nameKey(name);
+  // The user logged in there again: the session here makes way.
+  const here = cx.users.get(key);
+  if (here) kickOut(cx, here, "replaced", "moved");
+  const known = cx.remote.has(key) || here !== undefined;
+  const user = { name, node };
+  cx.remote.set(key, user);
+  for (const roomName of rooms) {
+    const room = roomOf(cx, roomName, nameKey(roomName));
+    addMember(cx, room, key, name);
+    room.remote.set(key, user);
+  }
+  if (!quiet && !known) remotePresence(cx, name, "online");
+}
+
+function remoteJoined(cx: Context, node: string, roomName: string, name: string, quiet: boolean) {
+  const key = nameKey(name);
+  const room = roomOf(cx, roomName, nameKey(roomName));
+  const member = !addMember(cx, room, key, name);
+  if (!cx.users.has(key)) room.remote.set(key, { name, node });
+  if (!quiet && !member) cx.toMembers(room, null, { type: "joined", room: room.name, name });
+}
+
+/**
+ * Forgets a user online on another node (on `node` only, when given): they stay members of
+ * their rooms, but are no longer online there.
+ */
+export function forgetRemote(
+  cx: Context,
+  key: string,
+  node: string | null,
+  presence: boolean,
+): void {
+  const user = cx.remote.get(key);
+  if (!user || (node !== null && user.node !== node)) return;
+  cx.remote.delete(key);
+  for (const roomKey of cx.memberOf.get(key) ?? []) {
+    const room = cx.rooms.get(roomKey);
+    if (room?.remote.get(key)?.node === user.node) room.remote.delete(key);
+  }
+  if (presence) remotePresence(cx, user.name, "offline");
+}
+
+/** Forgets every user of a node: it stopped, died, or is about to say what it holds. */
+export function forgetNode(cx: Context, node: string, presence: boolean): void {
+  for (const [key, user] of [...cx.remote]) {
+    if (user.node === node) forgetRemote(cx, key, node, presence);
+  }
+}

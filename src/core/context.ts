@@ -1,0 +1,156 @@
+import type { BusEvent, RemoteUser } from "./bus.ts";
+import { MessageIds } from "./ids.ts";
+import type { Room, Session } from "./state.ts";
+import type { ConnId, Effect, ErrorCode, Re, RelayError, ServerMessage } from "./types.ts";
+
+/** Settings of the core; the host reads them from its configuration. */
+export interface RelayOptions {
+  /** Whether users online see others come and go. */
+  presence: "all" | "off";
+  /** Commands a connection may have waiting behind a slow one before it counts as a flood. */
+  maxBacklog: number;
+  /**
+   * This node's name in its cluster; it is also appended to message ids, to keep them
+   * unique across processes.
+   */
+  node: string;
+  /** Whether other nodes share the users, rooms and messages (effects `publish`). */
+  clustered: boolean;
+  /** Whether accepted messages are kept in their conversations' logs (RELAY_HISTORY > 0). */
+  log: boolean;
+  /** The most bytes of messages one `history` reply carries (older ones: `more`). */
+  maxHistoryBytes: number;
+  /** Live messages a session being admitted may have waiting before it is a slow reader. */
+  maxDeferred: number;
+}
+
+const DEFAULTS: RelayOptions = {
+  presence: "all",
+  maxBacklog: 256,
+  node: "",
+  clustered: false,
+  log: true,
+  maxHistoryBytes: 512 * 1024,
+  maxDeferred: 10_000,
+};
+
+/**
+ * Everything the relay knows, and the effects it has asked for so far in this input. The
+ * concept modules (login, messages, rooms, presence, log, cluster) read and change it.
+ */
+export class Context {
+  readonly options: RelayOptions;
+  readonly ids: MessageIds;
+  readonly sessions = new Map<ConnId, Session>();
+  /** Claimed names (logging in or online here), by key. */
+  readonly users = new Map<string, Session>();
+  /** Every room with a member, online or not, by key. */
+  readonly rooms = new Map<string, Room>();
+  /** The rooms each user is a member of, by name key. */
+  readonly memberOf = new Map<string, Set<string>>();
+  /** Users online on other nodes, by key. */
+  readonly remote = new Map<string, RemoteUser>();
+  shuttingDown = false;
+  out: Effect[] = [];
+
+  constructor(options: Partial<RelayOptions>) {
+    this.options = { ...DEFAULTS, ...options };
+    this.ids = new MessageIds(this.options.node);
+  }
+
+  /** This node's name in its cluster. */
+  get node(): string {
+    return this.options.node;
+  }
+
+  /** Asks the host for an effect. */
+  push(effect: Effect): void {
+    this.out.push(effect);
+  }
+
+  send(conn: ConnId, msg: ServerMessage): void {
+    this.out.push({ type: "send", conn, msg });
+  }
+
+  fanout(conns: ConnId[], msg: ServerMessage): void {
+    if (conns.length === 1) this.out.push({ type: "send", conn: conns[0] as ConnId, msg });
+    else if (conns.length > 1) this.out.push({ type: "fanout", conns, msg });
+  }
+
+  error(s: Session, re: Re, code: ErrorCode, message: string): void {
+    this.send(s.conn, { type: "error", re, code, message });
+  }
+
+  /** Answers with an error; returns null, for lookups that found nothing to go on. */
+  refuse(s: Session, re: Re, error: RelayError): null {
+    this.error(s, re, error.code, error.message);
+    return null;
+  }
+
+  /** Tells the other nodes (one of them when `node` is set); nothing for a lone node. */
+  publish(event: BusEvent, node?: string): void {
+    if (!this.options.clustered) return;
+    this.out.push(
+      node === undefined ? { type: "publish", event } : { type: "publish", event, node },
+    );
+  }
+
+  /** Lets go of a name's cluster-wide lease. */
+  release(key: string): void {
+    if (this.options.clustered) this.out.push({ type: "release", key });
+  }
+
+  /** Sends a message to every user here but `except` (held back for those being admitted). */
+  toEveryone(except: Session | null, msg: ServerMessage): void {
+    this.toSessions(this.users.values(), except, msg);
+  }
+
+  /** Sends a message to a room's members here but `except` (held back as `toEveryone`). */
+  toMembers(room: Room, except: Session | null, msg: ServerMessage): void {
+    this.toSessions(room.members.values(), except, msg);
+  }
+
+  /** Sends to sessions online; a session being admitted gets it after what it is admitted with. */
+  toSessions(sessions: Iterable<Session>, except: Session | null, msg: ServerMessage): void {
+    const conns: ConnId[] = [];
+    for (const u of sessions) {
+      if (u === except) continue;
+      if (u.phase === "online") conns.push(u.conn);
+      else if (u.phase === "admitting") this.defer(u, msg);
+    }
+    this.fanout(conns, msg);
+  }
+
+  /** Keeps a message for a session being admitted; one too many makes it a slow reader. */
+  defer(s: Session, msg: ServerMessage): void {
+    if (s.deferred.length < this.options.maxDeferred) s.deferred.push(msg);
+    else s.overflowed = true;
+  }
+
+  /** How many users are online, here and on the other nodes. */
+  get online(): number {
+    let n = this.remote.size;
+    for (const u of this.users.values()) if (u.phase === "online") n++;
+    return n;
+  }
+}
+
+let lastNow = Number.NaN;
+let lastIso = "";
+
+/** The ISO 8601 form of a time; messages in one millisecond share one string. */
+export function isoTime(now: number): string {
+  if (now !== lastNow) {
+    lastNow = now;
+    lastIso = new Date(now).toISOString();
+  }
+  return lastIso;
+}
+
+/** What a user is told when the store cannot be reached: a failure of the server's. */
+export const UNAVAILABLE = "the server cannot reach its store right now; try again later";
+
+/** The message of `no_such_user`. */
+export function noSuchUser(name: string): string {
+  return `nobody called ${name} has logged in here`;
+}

@@ -1,0 +1,146 @@
+import type { Context } from "./context.ts";
+import { checkRoom, isError, nameKey } from "./names.ts";
+import { NO_ROOMS, type Room, type Session } from "./state.ts";
+import type { Re } from "./types.ts";
+
+/** The room of this key, made (named as given) if it has no member yet. */
+export function roomOf(cx: Context, name: string, key: string): Room {
+  let room = cx.rooms.get(key);
+  if (!room) {
+    room = { name, key, all: new Map(), members: new Map(), remote: new Map() };
+    cx.rooms.set(key, room);
+  }
+  return room;
+}
+
+/** Makes a user a member of a room, online or not; false when they were one already. */
+export function addMember(cx: Context, room: Room, key: string, name: string): boolean {
+  if (room.all.has(key)) return false;
+  room.all.set(key, name);
+  let rooms = cx.memberOf.get(key);
+  if (!rooms) {
+    rooms = new Set();
+    cx.memberOf.set(key, rooms);
+  }
+  rooms.add(room.key);
+  return true;
+}
+
+/** Ends a user's membership of a room; a room without members is gone. */
+export function removeMember(cx: Context, room: Room, key: string): void {
+  room.all.delete(key);
+  room.members.delete(key);
+  room.remote.delete(key);
+  const rooms = cx.memberOf.get(key);
+  rooms?.delete(room.key);
+  if (rooms?.size === 0) cx.memberOf.delete(key);
+  if (room.all.size === 0) cx.rooms.delete(room.key);
+}
+
+/** Takes in the rooms and members the store keeps (at start). */
+export function loadMemberships(cx: Context, rooms: { room: string; members: string[] }[]): void {
+  for (const { room: name, members } of rooms) {
+    const room = roomOf(cx, name, nameKey(name));
+    for (const member of members) addMember(cx, room, nameKey(member), member);
+    if (room.all.size === 0) cx.rooms.delete(room.key);
+  }
+}
+
+/** Puts a session that logs in back in the rooms its user is a member of; their names. */
+export function enterRooms(cx: Context, s: Session): string[] {
+  const keys = cx.memberOf.get(s.key);
+  if (!keys || keys.size === 0) return [];
+  s.rooms = new Map();
+  const names: string[] = [];
+  for (const key of keys) {
+    const room = cx.rooms.get(key);
+    if (!room) continue;
+    room.members.set(s.key, s);
+    room.remote.delete(s.key);
+    s.rooms.set(key, room);
+    names.push(room.name);
+  }
+  return names;
+}
+
+/** A session goes offline: it stays a member of its rooms, but is no longer online in them. */
+export function exitRooms(s: Session): void {
+  for (const room of s.rooms.values()) {
+    if (room.members.get(s.key) === s) room.members.delete(s.key);
+  }
+}
+
+/** `join`: becomes a member of a room (making it), until `leave`. */
+export function join(cx: Context, s: Session, raw: string, re: Re): void {
+  const checked = checkRoom(raw);
+  if (isError(checked)) return cx.error(s, re, checked.code, checked.message);
+  const room = roomOf(cx, checked.name, checked.key);
+  if (addMember(cx, room, s.key, s.name)) {
+    cx.toMembers(room, s, { type: "joined", room: room.name, name: s.name });
+    cx.push({
+      type: "membership",
+      room: { key: room.key, name: room.name },
+      user: { key: s.key, name: s.name },
+      member: true,
+    });
+    cx.publish({ kind: "joined", node: cx.node, room: room.name, name: s.name });
+  }
+  room.members.set(s.key, s);
+  if (s.rooms === NO_ROOMS) s.rooms = new Map();
+  s.rooms.set(room.key, room);
+  cx.send(s.conn, { type: "ok", re, room: room.name, users: [...room.all.values()] });
+}
+
+/** `leave`: ends the membership of a room. */
+export function leave(cx: Context, s: Session, raw: string, re: Re): void {
+  const checked = checkRoom(raw);
+  if (isError(checked)) return cx.error(s, re, checked.code, checked.message);
+  const room = cx.rooms.get(checked.key);
+  if (!room) return cx.error(s, re, "no_such_room", `there is no room ${checked.name}`);
+  if (!room.all.has(s.key)) {
+    return cx.error(s, re, "not_in_room", `you are not in ${room.name}`);
+  }
+  s.rooms.delete(room.key);
+  removeMember(cx, room, s.key);
+  cx.toMembers(room, null, { type: "left", room: room.name, name: s.name });
+  cx.push({
+    type: "membership",
+    room: { key: room.key, name: room.name },
+    user: { key: s.key, name: s.name },
+    member: false,
+  });
+  cx.publish({ kind: "left", node: cx.node, room: room.name, name: s.name });
+  cx.send(s.conn, { type: "ok", re, room: room.name });
+}
+
+/** `who #room`: the members of a room who are online, here and elsewhere. */
+export function whoInRoom(cx: Context, s: Session, raw: string, re: Re): void {
+  const checked = checkRoom(raw);
+  if (isError(checked)) return cx.error(s, re, checked.code, checked.message);
+  const room = cx.rooms.get(checked.key);
+  if (!room) return cx.error(s, re, "no_such_room", `there is no room ${checked.name}`);
+  const users: string[] = [];
+  for (const m of room.members.values()) if (m.phase === "online") users.push(m.name);
+  for (const m of room.remote.values()) users.push(m.name);
+  cx.send(s.conn, { type: "who", re, room: room.name, users });
+}
+
+/** `rooms`: every room, with how many members it has and how many of them are online. */
+export function listRooms(cx: Context, s: Session, re: Re): void {
+  const rooms = [...cx.rooms.values()]
+    .map((r) => ({ room: r.name, members: r.all.size, online: onlineIn(r) }))
+    .sort((a, b) => compareNames(a.room, b.room));
+  cx.send(s.conn, { type: "rooms", re, rooms });
+}
+
+function onlineIn(room: Room): number {
+  let n = room.remote.size;
+  for (const m of room.members.values()) if (m.phase === "online") n++;
+  return n;
+}
+
+function compareNames(a: string, b: string): number {
+  const ka = nameKey(a);
+  const kb = nameKey(b);
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}

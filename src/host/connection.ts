@@ -1,0 +1,131 @@
+import type { ConnId, ErrorCode } from "../core/mod.ts";
+import {
+  decodeJson,
+  decodeText,
+  decodeUtf8,
+  LineFramer,
+  type RawFrame,
+  utf8Length,
+} from "../protocol/mod.ts";
+import type { Host, HostConfig, Link, StreamItem } from "./host.ts";
+import { Outbox } from "./outbox.ts";
+import { CommandLimit } from "./rate.ts";
+
+/** One client connection inside the host: its mode, framing, limits and outbox. */
+export class Connection {
+  readonly id: ConnId;
+  readonly link: Link;
+  readonly connectedAt: number;
+  /** Fixed by the first non-empty frame; null until then. */
+  mode: "json" | "text" | null = null;
+  /** What waits to be written at the next flush. */
+  readonly out: Outbox;
+  queued = false;
+  closing = false;
+  overflowed = false;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  /** Messages being written at the reader's pace, and what queued behind them; null when none. */
+  stream: StreamItem[] | null = null;
+  /** The stream's next look at the reader. */
+  pumping: ReturnType<typeof setTimeout> | undefined;
+  /** How much was handed to the link in all (bytes, or UTF-16 units for strings). */
+  written = 0;
+  /** Held messages to let go once `written - unsent()` reaches `at`. */
+  drops: { at: number; key: string; ids: string[] }[] = [];
+
+  /** Clears the login timer, and lets go of it. */
+  stopTimer(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+  readonly #host: Host;
+  readonly #framer: LineFramer;
+  readonly #limit: CommandLimit | null;
+  readonly #maxFrameBytes: number;
+
+  constructor(host: Host, id: ConnId, link: Link, config: HostConfig, now: number) {
+    this.#host = host;
+    this.id = id;
+    this.link = link;
+    this.connectedAt = now;
+    this.out = new Outbox(link.framing);
+    this.#maxFrameBytes = config.maxFrameBytes;
+    this.#framer = new LineFramer(config.maxFrameBytes);
+    this.#limit = config.rateLimit > 0 ? new CommandLimit(config.rateLimit, now) : null;
+  }
+
+  /** Bytes from a byte stream (TCP): cut into lines, each handled as a frame. */
+  receiveBytes(chunk: Uint8Array): void {
+    this.#framer.push(chunk, (frame) => this.#rawFrame(frame));
+    this.#host.requestFlush();
+  }
+
+  /** One text message (WebSocket). */
+  receiveText(text: string): void {
+    if (text.length * 3 > this.#maxFrameBytes && utf8Length(text) > this.#maxFrameBytes) {
+      this.#refuse("too_long", `a frame is at most ${this.#maxFrameBytes} bytes`);
+    } else {
+      this.#text(text);
+    }
+    this.#host.requestFlush();
+  }
+
+  /** One text message (WebSocket) as the bytes that came, which may not be UTF-8. */
+  receiveTextBytes(bytes: Uint8Array): void {
+    if (bytes.length > this.#maxFrameBytes) {
+      this.#refuse("too_long", `a frame is at most ${this.#maxFrameBytes} bytes`);
+    } else {
+      const text = decodeUtf8(bytes);
+      if (text === null) this.#refuse("bad_utf8", "the message is not valid UTF-8");
+      else this.#text(text);
+    }
+    this.#host.requestFlush();
+  }
+
+  /** One binary message (WebSocket): never a frame of this protocol. */
+  receiveBinary(): void {
+    this.#refuse("bad_frame", "frames are text: send UTF-8 text messages");
+    this.#host.requestFlush();
+  }
+
+  /** The transport closed, whoever closed it. */
+  closed(): void {
+    this.#host.gone(this);
+  }
+
+  #rawFrame(frame: RawFrame): void {
+    if (this.closing) return;
+    if (frame === null) {
+      return this.#refuse("too_long", `a line is at most ${this.#maxFrameBytes} bytes`);
+    }
+    const text = decodeUtf8(frame);
+    if (text === null) return this.#refuse("bad_utf8", "the line is not valid UTF-8");
+    this.#text(text);
+  }
+
+  #text(text: string): void {
+    if (this.closing || text.trim() === "") return;
+    if (this.mode === null) this.mode = text.trimStart().startsWith("{") ? "json" : "text";
+    const decoded =
+      this.mode === "json"
+        ? decodeJson(text)
+        : decodeText(text, this.#host.relay.isLoggedIn(this.id));
+    const verdict = this.#limit?.check(this.#host.now()) ?? "pass";
+    if (verdict === "flood") {
+      this.#host.input({ type: "evict", conn: this.id, reason: "flood" });
+    } else if (verdict === "limited") {
+      this.#host.frame(this, {
+        ok: false,
+        error: { code: "rate_limited", message: "too many commands; slow down" },
+        re: decoded.re,
+      });
+    } else {
+      this.#host.frame(this, decoded);
+    }
+  }
+
+  #refuse(code: ErrorCode, message: string): void {
+    if (this.closing) return;
+    this.#host.frame(this, { ok: false, error: { code, message }, re: null });
+  }
+}

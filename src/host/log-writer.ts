@@ -1,0 +1,97 @@
+import type { Effect, LogEntry } from "../core/mod.ts";
+
+/** Writes a batch of log entries in one store commit; rejects when the store fails. */
+export type Commit = (entries: LogEntry[]) => Promise<void>;
+
+/** A batch: the entries of one turn, and the effects that must wait for them. */
+interface Batch {
+  entries: LogEntry[];
+  after: Effect[];
+}
+
+/**
+ * Keeps `ok` honest (PROTOCOL.md §11): the messages accepted in one turn of the event loop
+ * go to the store in one commit, and every effect that came after them waits until that
+ * commit is done, in order. When a commit fails, the effects are released with the ids of
+ * the messages that were not kept, so the host can refuse instead of confirm.
+ *
+ * @example
+ * const writer = new LogWriter((entries) => store.append(entries, 1000), run, setImmediate);
+ * writer.add(entry); // then effects go through writer.hold() until the commit is done
+ */
+export class LogWriter {
+  readonly #commit: Commit;
+  readonly #release: (effects: Effect[], failed: ReadonlySet<string>) => void;
+  readonly #schedule: (seal: () => void) => void;
+  /** The batch taking entries and effects in this turn; sealed at the end of it. */
+  #open: Batch | null = null;
+  /** Sealed batches, oldest first; the first one is being committed. */
+  readonly #sealed: Batch[] = [];
+  #sealPending = false;
+
+  constructor(
+    commit: Commit,
+    release: (effects: Effect[], failed: ReadonlySet<string>) => void,
+    schedule: (seal: () => void) => void,
+  ) {
+    this.#commit = commit;
+    this.#release = release;
+    this.#schedule = schedule;
+  }
+
+  /** Whether effects must wait: some entries are not committed yet. */
+  get holding(): boolean {
+    return this.#open !== null || this.#sealed.length > 0;
+  }
+
+  /** Adds an entry to this turn's commit. */
+  add(entry: LogEntry): void {
+    this.#batch().entries.push(entry);
+  }
+
+  /** Keeps an effect until the entries before it are committed. */
+  hold(effect: Effect): void {
+    this.#batch().after.push(effect);
+  }
+
+  #batch(): Batch {
+    if (!this.#open) {
+      this.#open = { entries: [], after: [] };
+      if (!this.#sealPending) {
+        this.#sealPending = true;
+        this.#schedule(this.#seal);
+      }
+    }
+    return this.#open;
+  }
+
+  readonly #seal = (): void => {
+    this.#sealPending = false;
+    const batch = this.#open;
+    if (!batch) return;
+    this.#open = null;
+    this.#sealed.push(batch);
+    if (this.#sealed.length === 1) this.#next();
+  };
+
+  /** Commits the oldest sealed batch, releases its effects, and goes on with the next. */
+  #next(): void {
+    const batch = this.#sealed[0];
+    if (!batch) return;
+    const done = (failed: ReadonlySet<string>) => {
+      this.#sealed.shift();
+      this.#release(batch.after, failed);
+      this.#next();
+    };
+    if (batch.entries.length === 0) {
+      done(NONE);
+      return;
+    }
+    this.#commit(batch.entries).then(
+      () => done(NONE),
+      () => done(new Set(batch.entries.map((e) => e.message.id))),
+    );
+  }
+}
+
+const NONE: ReadonlySet<string> = new Set();
