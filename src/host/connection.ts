@@ -7,8 +7,9 @@ import {
   type RawFrame,
   utf8Length,
 } from "../protocol/mod.ts";
-import type { Host, HostConfig, Link, StreamItem } from "./host.ts";
+import type { Host, HostConfig, Link } from "./host.ts";
 import { Outbox } from "./outbox.ts";
+import type { StreamItem } from "./outboxes.ts";
 import { CommandLimit } from "./rate.ts";
 
 /** One client connection inside the host: its mode, framing, limits and outbox. */

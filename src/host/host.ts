@@ -1,23 +1,23 @@
 import {
-  type AuthResult,
-  type ChatMessage,
   type ConnId,
   type Effect,
   type ErrorCode,
   type Input,
   Relay,
-  type ServerMessage,
   type Transport,
 } from "../core/mod.ts";
 import type { Decoded } from "../protocol/mod.ts";
-import { type AuthMode, authenticate } from "./auth.ts";
-import { type Bus, type BusMessage, LocalBus } from "./bus/bus.ts";
+import type { AuthMode } from "./auth.ts";
+import { type Bus, LocalBus } from "./bus/bus.ts";
+import { ClusterLink } from "./cluster.ts";
 import type { RelayConfig } from "./config.ts";
 import { Connection } from "./connection.ts";
 import { Counters } from "./counters.ts";
 import { Encoded } from "./encoded.ts";
 import { LogWriter } from "./log-writer.ts";
-import { newSecret, secretHash } from "./secrets.ts";
+import { checkLogin, type LoginDeps, loadLogin } from "./login.ts";
+import { Outboxes } from "./outboxes.ts";
+import { secretHash } from "./secrets.ts";
 import type { Store } from "./store/store.ts";
 
 /**
@@ -97,22 +97,14 @@ export class Host {
   readonly #config: HostConfig;
   readonly #store: Store;
   readonly #bus: Bus;
-  /** The other nodes heard from, and when they were last heard. */
-  readonly #peers = new Map<string, number>();
-  #heartbeat: ReturnType<typeof setInterval> | undefined;
-  /** While starting: the nodes whose state has come, out of how many are listening. */
-  #learning: { waiting: Set<string>; expected: number; done: () => void } | null = null;
+  readonly #cluster: ClusterLink;
+  readonly #loginDeps: LoginDeps;
   readonly #auth: AuthMode;
   readonly #clock: () => number;
   readonly #log: (line: string) => void;
   readonly #conns = new Map<ConnId, Connection>();
-  #dirty: Connection[] = [];
-  #flushPending = false;
+  readonly #outboxes: Outboxes;
   readonly #schedule: (flush: () => void) => void;
-  readonly #flushNow = () => {
-    this.#flushPending = false;
-    this.flush();
-  };
   #nextConn = 1;
   #stopping = false;
   /** Null when the log is off (`RELAY_HISTORY=0`). */
@@ -133,6 +125,27 @@ export class Host {
       log: config.history > 0,
       maxHistoryBytes: Math.floor(config.maxOutboxBytes / 2),
     });
+    this.#loginDeps = {
+      store: this.#store,
+      bus: this.#bus,
+      auth: this.#auth,
+      sessionMs: config.sessionDays * DAY_MS,
+    };
+    this.#outboxes = new Outboxes(config.maxOutboxBytes, this.counters, this.#schedule, {
+      evict: (conn) =>
+        this.#run(this.relay.handle({ type: "evict", conn: conn.id, reason: "slow_consumer" })),
+      streamed: (conn) => this.#later({ type: "streamed", conn: conn.id, now: this.#clock() }),
+      drop: (key, ids) => this.#store.drop(key, ids).catch((e) => this.#failed("drop", e)),
+    });
+    this.#cluster = new ClusterLink(this.#bus, config.leaseMs, this.#clock, {
+      input: (input) => this.input(input),
+      heard: (input) => {
+        if (this.#stopping) return;
+        this.#run(this.relay.handle(input));
+        this.#outboxes.requestFlush();
+      },
+      failed: (what, e) => this.#failed(what, e),
+    });
     this.#writer =
       config.history > 0
         ? new LogWriter(
@@ -145,62 +158,11 @@ export class Host {
 
   /**
    * Reads the rooms and their members from the store, then joins the cluster (nothing to
-   * do for a lone node): takes this node's lease, listens to
-   * the others, asks them what they hold, and from then on renews the lease and watches
-   * for nodes that fall silent.
+   * do for a lone node; see `ClusterLink.start`).
    */
   async start(): Promise<void> {
     this.input({ type: "memberships", rooms: await this.#store.memberships() });
-    if (!this.#bus.clustered) return;
-    const { leaseMs } = this.#config;
-    await this.#bus.renew(leaseMs);
-    await this.#bus.start(
-      (message) => this.#heard(message),
-      () => this.input({ type: "sync", now: this.#clock() }),
-    );
-    this.#heartbeat = setInterval(() => this.#beat(), Math.max(50, Math.floor(leaseMs / 3)));
-    // Before taking users, learn who is online elsewhere: wait for the others' states.
-    const others = await this.#bus.peers();
-    const learnt = new Promise<void>((resolve) => {
-      this.#learning = { waiting: new Set(), expected: others, done: resolve };
-      if (others === 0) resolve();
-    });
-    this.input({ type: "sync", now: this.#clock() });
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([learnt, new Promise((r) => (timer = setTimeout(r, SYNC_WAIT_MS)))]);
-    clearTimeout(timer);
-    this.#learning = null;
-  }
-
-  #beat(): void {
-    const now = this.#clock();
-    this.#bus.renew(this.#config.leaseMs).catch((e) => this.#failed("lease renewal", e));
-    this.#bus.publish({ kind: "alive", node: this.#bus.node });
-    for (const [node, seen] of this.#peers) {
-      if (now - seen <= this.#config.leaseMs) continue;
-      this.#peers.delete(node);
-      this.input({ type: "nodeDown", node, now });
-    }
-  }
-
-  /** What another node published. */
-  #heard(message: BusMessage): void {
-    if (this.#stopping) return;
-    const known = this.#peers.has(message.node);
-    this.#peers.set(message.node, this.#clock());
-    // A node met for the first time mid-stream: ask it for what it holds.
-    if (!known && message.kind !== "hello" && message.kind !== "state") {
-      this.#bus.publish({ kind: "hello", node: this.#bus.node }, message.node);
-    }
-    if (message.kind === "down") this.#peers.delete(message.node);
-    if (message.kind === "alive") return;
-    if (message.kind === "state" && this.#learning) {
-      const { waiting, expected, done } = this.#learning;
-      waiting.add(message.node);
-      if (waiting.size >= expected) done();
-    }
-    this.#run(this.relay.handle({ type: "bus", event: message, now: this.#clock() }));
-    this.requestFlush();
+    await this.#cluster.start();
   }
 
   /**
@@ -246,7 +208,7 @@ export class Host {
   async shutdown(): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
-    clearInterval(this.#heartbeat);
+    this.#cluster.stop();
     this.input({ type: "shutdown", now: this.#clock() });
     await this.#bus.close();
     await this.#store.close();
@@ -297,54 +259,22 @@ export class Host {
     this.#run(this.relay.handle(input));
   }
 
+  /** Asks for a flush soon (see `HostDeps.schedule`). */
+  requestFlush(): void {
+    this.#outboxes.requestFlush();
+  }
+
+  /** Writes out everything queued for connections since the last flush. */
+  flush(): void {
+    this.#outboxes.flush();
+  }
+
   /** A connection's link went away. */
   gone(conn: Connection): void {
     if (!this.#conns.delete(conn.id)) return;
     conn.stopTimer();
     this.counters.closed(conn.link.transport);
     this.input({ type: "close", conn: conn.id, now: this.#clock() });
-  }
-
-  /** Asks for a flush soon (see `HostDeps.schedule`). */
-  requestFlush(): void {
-    if (this.#flushPending) return;
-    this.#flushPending = true;
-    this.#schedule(this.#flushNow);
-  }
-
-  /** Writes out everything queued for connections since the last flush. */
-  flush(): void {
-    while (this.#dirty.length > 0) {
-      const dirty = this.#dirty;
-      this.#dirty = [];
-      for (const conn of dirty) {
-        conn.queued = false;
-        if (conn.out.size === 0 || conn.closing) continue;
-        if (conn.link.unsent() + conn.out.size > this.#config.maxOutboxBytes) {
-          this.#overflow(conn);
-        } else {
-          this.#writeOut(conn);
-        }
-      }
-    }
-  }
-
-  /** Hands a connection's outbox to its link: one write of lines, or its frames together. */
-  #writeOut(conn: Connection): void {
-    const { link } = conn;
-    conn.written += conn.out.size;
-    if (link.writeFrames && conn.out.framing === "message") {
-      link.writeFrames(conn.out.takeFrames() as Uint8Array[]);
-    } else {
-      conn.out.drain((data) => link.write(data));
-    }
-  }
-
-  /** A reader too slow for what it is sent: drop what waits, say why if it fits, close. */
-  #overflow(conn: Connection): void {
-    conn.out.clear();
-    conn.overflowed = true;
-    this.#run(this.relay.handle({ type: "evict", conn: conn.id, reason: "slow_consumer" }));
   }
 
   /** Runs effects in order; behind messages not yet in the log, they wait for it. */
@@ -399,25 +329,25 @@ export class Host {
     switch (effect.type) {
       case "send": {
         const conn = this.#conns.get(effect.conn);
-        if (conn) this.#deliver(conn, effect.msg, new Encoded(effect.msg), false);
+        if (conn) this.#outboxes.send(conn, effect.msg);
         break;
       }
       case "fanout": {
         const encoded = new Encoded(effect.msg);
         for (const id of effect.conns) {
           const conn = this.#conns.get(id);
-          if (conn) this.#deliver(conn, effect.msg, encoded, true);
+          if (conn) this.#outboxes.deliver(conn, effect.msg, encoded, true);
         }
         break;
       }
       case "close": {
         const conn = this.#conns.get(effect.conn);
-        if (conn) this.#close(conn);
+        if (conn) this.#outboxes.close(conn);
         break;
       }
       case "authenticate":
         this.#await(
-          this.#login(effect),
+          checkLogin(effect, this.#loginDeps),
           ({ result, name, session }) => ({
             type: "authenticated",
             conn: effect.conn,
@@ -434,7 +364,7 @@ export class Host {
         // The connection is logging in: its login timer has done its job.
         this.#conns.get(effect.conn)?.stopTimer();
         this.#await(
-          this.#load(effect),
+          loadLogin(effect, this.#store, this.#writer ? this.#config.resumeMax : 0),
           ({ held, replay }) => ({
             type: "loaded",
             conn: effect.conn,
@@ -447,7 +377,7 @@ export class Host {
         break;
       case "stream": {
         const conn = this.#conns.get(effect.conn);
-        if (conn) this.#stream(conn, effect);
+        if (conn) this.#outboxes.stream(conn, effect);
         break;
       }
       case "hold":
@@ -537,93 +467,6 @@ export class Host {
     }
   }
 
-  /** What a login brings: the held messages and, with `since`, what the user missed. */
-  async #load(
-    effect: Extract<Effect, { type: "load" }>,
-  ): Promise<{ held: ChatMessage[]; replay: { messages: ChatMessage[]; gap: boolean } | null }> {
-    const held = await this.#store.held(effect.key);
-    if (effect.since === undefined || this.#writer === null) return { held, replay: null };
-    const convs = [...(await this.#store.conversations(effect.key)), ...effect.rooms, "*"];
-    const replay = await this.#store.since(convs, effect.since, this.#config.resumeMax);
-    return { held, replay };
-  }
-
-  /**
-   * Writes messages to a connection no faster than it reads them: a piece at a time that
-   * keeps its outbox under half its budget. Whatever else the connection is sent meanwhile
-   * queues behind, in order. Held messages are let go in the store once their bytes have
-   * left the outbox.
-   */
-  #stream(conn: Connection, effect: Extract<Effect, { type: "stream" }>): void {
-    conn.stream ??= [];
-    const queue = conn.stream;
-    for (const msg of effect.messages) queue.push(msg);
-    queue.push({ type: "mark", drop: effect.drop, report: effect.report });
-    this.#pump(conn);
-  }
-
-  #pump(conn: Connection): void {
-    conn.pumping = undefined;
-    if (conn.closing) return;
-    const budget = this.#config.maxOutboxBytes / 2;
-    const queue = conn.stream ?? [];
-    let i = 0;
-    while (i < queue.length && conn.link.unsent() + conn.out.size < budget) {
-      const item = queue[i++] as StreamItem;
-      if (item.type !== "mark") {
-        this.#deliver(conn, item, new Encoded(item), false, true);
-        continue;
-      }
-      // What came before the mark is queued: its bytes are gone once this much was taken.
-      if (item.drop) conn.drops.push({ at: conn.written + conn.out.size, ...item.drop });
-      if (item.report) this.#later({ type: "streamed", conn: conn.id, now: this.#clock() });
-    }
-    queue.splice(0, i);
-    if (queue.length === 0) conn.stream = null;
-    if (conn.out.size > 0) this.#writeOut(conn);
-    this.#dropTaken(conn);
-    if (conn.stream || conn.drops.length > 0) {
-      conn.pumping = setTimeout(() => this.#pump(conn), PUMP_MS);
-    }
-  }
-
-  /** Lets go of held messages whose bytes the peer has taken. */
-  #dropTaken(conn: Connection): void {
-    const taken = conn.written - conn.link.unsent();
-    while (conn.drops.length > 0 && (conn.drops[0]?.at ?? 0) <= taken) {
-      const { key, ids } = conn.drops.shift() as { key: string; ids: string[] };
-      this.#store.drop(key, ids).catch((e) => this.#failed("drop", e));
-    }
-  }
-
-  /** Checks a login's credentials and, when they pass, remembers the name. */
-  async #login(
-    effect: Extract<Effect, { type: "authenticate" }>,
-  ): Promise<{ result: AuthResult; name?: string; session?: string }> {
-    // As for a name online here: without a password, token or session, a name online on
-    // another node is taken, whatever the store would say of the credentials.
-    const proof =
-      effect.password !== undefined || effect.token !== undefined || effect.session !== undefined;
-    if (!proof && (await this.#bus.heldElsewhere(effect.key))) return { result: "taken" };
-    const ttl = this.#config.sessionDays * DAY_MS;
-    let result: AuthResult;
-    if (effect.session !== undefined) {
-      const owner = await this.#store.useSession(await secretHash(effect.session), ttl);
-      result = owner === effect.key ? "verified" : "auth_failed";
-    } else {
-      result = await authenticate(effect, this.#auth, this.#store);
-    }
-    if (result === "auth_failed") return { result };
-    if (!(await this.#bus.claim(effect.key, result === "verified"))) return { result: "taken" };
-    const name = await this.#store.remember(effect.key, effect.name);
-    let session = effect.session;
-    if (session === undefined) {
-      session = newSecret();
-      await this.#store.saveSession(await secretHash(session), effect.key, ttl);
-    }
-    return { result, name, session };
-  }
-
   /** Runs a store or crypto call; its result (or `fallback` if it fails) goes to the core. */
   #await<T>(work: Promise<T>, next: (result: T) => Input, fallback: T): void {
     work
@@ -637,78 +480,7 @@ export class Host {
   #failed(what: string, e: unknown): void {
     this.#log(`relay: ${what} failed: ${e instanceof Error ? e.message : String(e)}`);
   }
-
-  /**
-   * Queues a message for a connection; `shared`: the same message goes to many. Behind a
-   * stream it waits its turn, unless it is part of the stream (`streamed`).
-   */
-  #deliver(
-    conn: Connection,
-    msg: ServerMessage,
-    encoded: Encoded,
-    shared: boolean,
-    streamed = false,
-  ): void {
-    if (conn.closing) return;
-    if (conn.stream && !streamed) {
-      if (conn.stream.length >= MAX_STREAM_ITEMS) return this.#overflow(conn);
-      conn.stream.push(msg);
-      return;
-    }
-    if (msg.type === "message") this.counters.delivered++;
-    else if (msg.type === "error") this.counters.error(msg.code);
-    const json = conn.mode === "json";
-    if (conn.link.framing === "line") {
-      // Bytes encoded once for many recipients; a string for one, encoded with the rest.
-      const line = shared
-        ? json
-          ? encoded.jsonLine()
-          : encoded.textLine()
-        : json
-          ? `${encoded.json()}\n`
-          : encoded.textLines();
-      if (line === null) return;
-      conn.out.addLine(line);
-    } else if (conn.link.writeFrames) {
-      const frame = json ? encoded.jsonFrame() : encoded.textFrame();
-      if (frame === null) return;
-      conn.out.addFrame(frame);
-    } else {
-      const frame = json ? encoded.json() : encoded.text();
-      if (frame === null) return;
-      conn.out.addFrame(frame);
-    }
-    if (!conn.queued) {
-      conn.queued = true;
-      this.#dirty.push(conn);
-    }
-  }
-
-  #close(conn: Connection): void {
-    if (conn.closing) return;
-    // What is queued goes out first (the bye among it), unless the reader is too slow for it.
-    if (!conn.overflowed || conn.link.unsent() + conn.out.size <= this.#config.maxOutboxBytes) {
-      this.#writeOut(conn);
-    }
-    conn.out.clear();
-    conn.closing = true;
-    conn.stream = null;
-    conn.drops = [];
-    clearTimeout(conn.pumping);
-    conn.link.close();
-  }
 }
-
-/** A stream's end: what to let go in the store, and whether the core waits to hear of it. */
-export type StreamItem =
-  | ServerMessage
-  | { type: "mark"; drop: { key: string; ids: string[] } | null; report: boolean };
-
-/** How often a stream looks whether its reader took what it was given. */
-const PUMP_MS = 10;
-
-/** Messages a connection may have waiting behind a stream before it is a slow reader. */
-const MAX_STREAM_ITEMS = 20_000;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -734,6 +506,3 @@ function lostMessage(effect: Effect): string | null {
       return null;
   }
 }
-
-/** How long a starting node waits at most for the others to say what they hold. */
-const SYNC_WAIT_MS = 2000;

@@ -10,6 +10,7 @@ const Message = v.object({
   text: v.string(),
   ts: v.string(),
   queued: v.optional(v.literal(true)),
+  replay: v.optional(v.literal(true)),
 });
 
 const Schema = v.variant("kind", [
@@ -22,7 +23,14 @@ const Schema = v.variant("kind", [
     users: v.array(Name),
     rooms: v.array(v.object({ room: Name, members: v.array(Name) })),
   }),
-  v.object({ kind: v.picklist(["online", "offline"]), node: Name, name: Name, quiet: v.boolean() }),
+  v.object({
+    kind: v.literal("online"),
+    node: Name,
+    name: Name,
+    quiet: v.boolean(),
+    rooms: v.optional(v.array(Name)),
+  }),
+  v.object({ kind: v.literal("offline"), node: Name, name: Name, quiet: v.boolean() }),
   v.object({ kind: v.picklist(["joined", "left"]), node: Name, room: Name, name: Name }),
   v.object({
     kind: v.literal("message"),

@@ -1,0 +1,211 @@
+import type { ConnId, Effect, ServerMessage } from "../core/mod.ts";
+import type { Connection } from "./connection.ts";
+import type { Counters } from "./counters.ts";
+import { Encoded } from "./encoded.ts";
+
+/** What the outboxes tell their host. */
+export interface OutboxEvents {
+  /** A reader too slow for what it is sent: the core must let it go (`slow_consumer`). */
+  evict(conn: Connection): void;
+  /** A stream that asked to be reported on has been handed over in full. */
+  streamed(conn: Connection): void;
+  /** Held messages whose bytes the reader took: the store may forget them. */
+  drop(key: string, ids: string[]): void;
+}
+
+/**
+ * The outboxes of every connection: what each is sent during one turn leaves in one
+ * write at the next flush; a connection whose unsent bytes would pass the budget is a slow
+ * reader; streams (held messages, replays) are written at the pace the reader takes them,
+ * and whatever else the connection is sent meanwhile queues behind them, in order.
+ */
+export class Outboxes {
+  readonly #maxOutboxBytes: number;
+  readonly #counters: Counters;
+  readonly #schedule: (flush: () => void) => void;
+  readonly #events: OutboxEvents;
+  #dirty: Connection[] = [];
+  #flushPending = false;
+  readonly #flushNow = () => {
+    this.#flushPending = false;
+    this.flush();
+  };
+
+  constructor(
+    maxOutboxBytes: number,
+    counters: Counters,
+    schedule: (flush: () => void) => void,
+    events: OutboxEvents,
+  ) {
+    this.#maxOutboxBytes = maxOutboxBytes;
+    this.#counters = counters;
+    this.#schedule = schedule;
+    this.#events = events;
+  }
+
+  /** One message to one connection. */
+  send(conn: Connection, msg: ServerMessage): void {
+    this.deliver(conn, msg, new Encoded(msg), false);
+  }
+
+  /** Asks for a flush soon (see `HostDeps.schedule`). */
+  requestFlush(): void {
+    if (this.#flushPending) return;
+    this.#flushPending = true;
+    this.#schedule(this.#flushNow);
+  }
+
+  /** Writes out everything queued for connections since the last flush. */
+  flush(): void {
+    while (this.#dirty.length > 0) {
+      const dirty = this.#dirty;
+      this.#dirty = [];
+      for (const conn of dirty) {
+        conn.queued = false;
+        if (conn.out.size === 0 || conn.closing) continue;
+        if (conn.link.unsent() + conn.out.size > this.#maxOutboxBytes) {
+          this.#overflow(conn);
+        } else {
+          this.#writeOut(conn);
+        }
+      }
+    }
+  }
+
+  /** Hands a connection's outbox to its link: one write of lines, or its frames together. */
+  #writeOut(conn: Connection): void {
+    const { link } = conn;
+    conn.written += conn.out.size;
+    if (link.writeFrames && conn.out.framing === "message") {
+      link.writeFrames(conn.out.takeFrames() as Uint8Array[]);
+    } else {
+      conn.out.drain((data) => link.write(data));
+    }
+  }
+
+  /** A reader too slow for what it is sent: drop what waits, say why if it fits, close. */
+  #overflow(conn: Connection): void {
+    conn.out.clear();
+    conn.overflowed = true;
+    this.#events.evict(conn);
+  }
+
+  /**
+   * Writes messages to a connection no faster than it reads them: a piece at a time that
+   * keeps its outbox under half its budget. Whatever else the connection is sent meanwhile
+   * queues behind, in order. Held messages are let go in the store once their bytes have
+   * left the outbox.
+   */
+  stream(conn: Connection, effect: Extract<Effect, { type: "stream" }>): void {
+    conn.stream ??= [];
+    const queue = conn.stream;
+    for (const msg of effect.messages) queue.push(msg);
+    queue.push({ type: "mark", drop: effect.drop, report: effect.report });
+    this.#pump(conn);
+  }
+
+  #pump(conn: Connection): void {
+    conn.pumping = undefined;
+    if (conn.closing) return;
+    const budget = this.#maxOutboxBytes / 2;
+    const queue = conn.stream ?? [];
+    let i = 0;
+    while (i < queue.length && conn.link.unsent() + conn.out.size < budget) {
+      const item = queue[i++] as StreamItem;
+      if (item.type !== "mark") {
+        this.deliver(conn, item, new Encoded(item), false, true);
+        continue;
+      }
+      // What came before the mark is queued: its bytes are gone once this much was taken.
+      if (item.drop) conn.drops.push({ at: conn.written + conn.out.size, ...item.drop });
+      if (item.report) this.#events.streamed(conn);
+    }
+    queue.splice(0, i);
+    if (queue.length === 0) conn.stream = null;
+    if (conn.out.size > 0) this.#writeOut(conn);
+    this.#dropTaken(conn);
+    if (conn.stream || conn.drops.length > 0) {
+      conn.pumping = setTimeout(() => this.#pump(conn), PUMP_MS);
+    }
+  }
+
+  /** Lets go of held messages whose bytes the peer has taken. */
+  #dropTaken(conn: Connection): void {
+    const taken = conn.written - conn.link.unsent();
+    while (conn.drops.length > 0 && (conn.drops[0]?.at ?? 0) <= taken) {
+      const { key, ids } = conn.drops.shift() as { key: string; ids: string[] };
+      this.#events.drop(key, ids);
+    }
+  }
+
+  /**
+   * Queues a message for a connection; `shared`: the same message goes to many. Behind a
+   * stream it waits its turn, unless it is part of the stream (`streamed`).
+   */
+  deliver(
+    conn: Connection,
+    msg: ServerMessage,
+    encoded: Encoded,
+    shared: boolean,
+    streamed = false,
+  ): void {
+    if (conn.closing) return;
+    if (conn.stream && !streamed) {
+      if (conn.stream.length >= MAX_STREAM_ITEMS) return this.#overflow(conn);
+      conn.stream.push(msg);
+      return;
+    }
+    if (msg.type === "message") this.#counters.delivered++;
+    else if (msg.type === "error") this.#counters.error(msg.code);
+    const json = conn.mode === "json";
+    if (conn.link.framing === "line") {
+      // Bytes encoded once for many recipients; a string for one, encoded with the rest.
+      const line = shared
+        ? json
+          ? encoded.jsonLine()
+          : encoded.textLine()
+        : json
+          ? `${encoded.json()}\n`
+          : encoded.textLines();
+      if (line === null) return;
+      conn.out.addLine(line);
+    } else if (conn.link.writeFrames) {
+      const frame = json ? encoded.jsonFrame() : encoded.textFrame();
+      if (frame === null) return;
+      conn.out.addFrame(frame);
+    } else {
+      const frame = json ? encoded.json() : encoded.text();
+      if (frame === null) return;
+      conn.out.addFrame(frame);
+    }
+    if (!conn.queued) {
+      conn.queued = true;
+      this.#dirty.push(conn);
+    }
+  }
+
+  close(conn: Connection): void {
+    if (conn.closing) return;
+    // What is queued goes out first (the bye among it), unless the reader is too slow for it.
+    if (!conn.overflowed || conn.link.unsent() + conn.out.size <= this.#maxOutboxBytes) {
+      this.#writeOut(conn);
+    }
+    conn.out.clear();
+    conn.closing = true;
+    conn.stream = null;
+    conn.drops = [];
+    clearTimeout(conn.pumping);
+    conn.link.close();
+  }
+}
+
+/** A stream's end: what to let go in the store, and whether the core waits to hear of it. */
+export type StreamItem =
+  | ServerMessage
+  | { type: "mark"; drop: { key: string; ids: string[] } | null; report: boolean };
+
+/** How often a stream looks whether its reader took what it was given. */
+const PUMP_MS = 10;
+
+/** Messages a connection may have waiting behind a stream before it is a slow reader. */
+const MAX_STREAM_ITEMS = 20_000;
