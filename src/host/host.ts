@@ -204,12 +204,17 @@ export class Host {
     return true;
   }
 
-  /** Says `bye shutdown` to everyone, refuses new connections, and closes the store. */
+  /**
+   * Says `bye shutdown` to everyone, refuses new connections, waits for the log's last
+   * commit, and closes the store.
+   */
   async shutdown(): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
     this.#cluster.stop();
     this.input({ type: "shutdown", now: this.#clock() });
+    // What was accepted is kept before the store goes, and its `ok` goes out.
+    await this.#writer?.idle();
     await this.#bus.close();
     await this.#store.close();
   }

@@ -28,6 +28,7 @@ export class LogWriter {
   /** Sealed batches, oldest first; the first one is being committed. */
   readonly #sealed: Batch[] = [];
   #sealPending = false;
+  #idle: (() => void)[] = [];
 
   constructor(
     commit: Commit,
@@ -54,6 +55,12 @@ export class LogWriter {
     this.#batch().after.push(effect);
   }
 
+  /** Resolves once every batch added so far is committed (or failed) and released. */
+  idle(): Promise<void> {
+    if (!this.holding) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
   #batch(): Batch {
     if (!this.#open) {
       this.#open = { entries: [], after: [] };
@@ -77,7 +84,10 @@ export class LogWriter {
   /** Commits the oldest sealed batch, releases its effects, and goes on with the next. */
   #next(): void {
     const batch = this.#sealed[0];
-    if (!batch) return;
+    if (!batch) {
+      if (!this.#open) for (const resolve of this.#idle.splice(0)) resolve();
+      return;
+    }
     const done = (failed: ReadonlySet<string>) => {
       this.#sealed.shift();
       this.#release(batch.after, failed);
