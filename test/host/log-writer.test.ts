@@ -1,0 +1,120 @@
+import type { Server } from "node:net";
+import { afterEach, describe, expect, test } from "vitest";
+import { listenTcp } from "../../adapters/node/tcp.ts";
+import type { ChatMessage, Effect, LogEntry } from "../../src/core/mod.ts";
+import { LogWriter } from "../../src/host/log-writer.ts";
+import { Host, MemoryStore, parseConfig } from "../../src/host/mod.ts";
+import { jsonUser } from "../support/client.ts";
+
+function entry(id: string): LogEntry {
+  const message: ChatMessage = { type: "message", id, from: "a", to: "b", text: id, ts: "" };
+  return { conv: "@a|b", message };
+}
+
+const ping = (n: number): Effect => ({ type: "send", conn: n, msg: { type: "pong", re: `${n}` } });
+
+describe("the log writer", () => {
+  test("one commit per turn; what follows waits for it, in order", async () => {
+    const commits: string[][] = [];
+    const released: string[] = [];
+    const writer = new LogWriter(
+      async (entries) => {
+        commits.push(entries.map((e) => e.message.id));
+      },
+      (effects) =>
+        released.push(
+          ...effects.map((e) =>
+            e.type === "send" && e.msg.type === "pong" ? `${e.msg.re}` : e.type,
+          ),
+        ),
+      setImmediate,
+    );
+    writer.add(entry("1"));
+    writer.hold(ping(1));
+    writer.add(entry("2"));
+    writer.hold(ping(2));
+    expect(writer.holding).toBe(true);
+    expect(released).toEqual([]);
+    await writer.idle();
+    expect(commits).toEqual([["1", "2"]]);
+    expect(released).toEqual(["1", "2"]);
+    expect(writer.holding).toBe(false);
+  });
+
+  test("a failed commit releases its effects with the ids it did not keep; later ones go on", async () => {
+    const outcomes: [string[], string[]][] = [];
+    let fail = true;
+    const writer = new LogWriter(
+      async () => {
+        if (fail) {
+          fail = false;
+          throw new Error("store down");
+        }
+      },
+      (effects, failed) =>
+        outcomes.push([
+          effects.map((e) => (e.type === "send" && e.msg.type === "pong" ? `${e.msg.re}` : "")),
+          [...failed],
+        ]),
+      setImmediate,
+    );
+    writer.add(entry("1"));
+    writer.hold(ping(1));
+    await new Promise((r) => setImmediate(r));
+    writer.add(entry("2"));
+    writer.hold(ping(2));
+    await writer.idle();
+    expect(outcomes).toEqual([
+      [["1"], ["1"]],
+      [["2"], []],
+    ]);
+  });
+});
+
+/** A memory store whose log appends fail while `failing` is set. */
+class FlakyStore extends MemoryStore {
+  failing = false;
+  override async append(entries: LogEntry[], keep: number): Promise<void> {
+    if (this.failing) throw new Error("disk full");
+    return super.append(entries, keep);
+  }
+}
+
+const servers: Server[] = [];
+afterEach(() => {
+  for (const s of servers.splice(0)) s.close();
+});
+
+async function relayOn(store: MemoryStore): Promise<number> {
+  const parsed = parseConfig({ RELAY_STORE: "memory", RELAY_RATE_LIMIT: "0" });
+  if (!parsed.ok) throw new Error(parsed.errors.join());
+  const host = new Host(parsed.config, { store, auth: { mode: "open" }, log: () => {} });
+  await host.start();
+  const server = await listenTcp(host, "127.0.0.1", 0);
+  servers.push(server);
+  return (server.address() as { port: number }).port;
+}
+
+describe("ok means kept", () => {
+  test("a message the store could not keep is refused and delivered to nobody", async () => {
+    const store = new FlakyStore();
+    const port = await relayOn(store);
+    const alice = await jsonUser(port, "alice");
+    const bob = await jsonUser(port, "bob");
+    expect(await alice.json()).toMatchObject({ type: "presence", name: "bob" });
+    store.failing = true;
+    alice.sendJson({ type: "msg", to: "bob", text: "lost?", id: "m1" });
+    expect(await alice.json()).toMatchObject({ type: "error", re: "m1", code: "queue_full" });
+    store.failing = false;
+    alice.sendJson({ type: "msg", to: "bob", text: "kept", id: "m2" });
+    const ok = await alice.json();
+    expect(ok).toMatchObject({ type: "ok", re: "m2" });
+    // Bob sees only the message that was kept, and history agrees.
+    expect(await bob.json()).toMatchObject({ type: "message", text: "kept", id: ok.id });
+    bob.sendJson({ type: "history", with: "alice", id: "h" });
+    const history = await bob.json();
+    expect((history.messages as ChatMessage[]).map((m) => m.text)).toEqual(["kept"]);
+    alice.close();
+    bob.close();
+  });
+});
