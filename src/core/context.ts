@@ -113,8 +113,11 @@ export class Context {
   /** Sends to sessions online; a session being admitted gets it after what it is admitted with. */
   toSessions(sessions: Iterable<Session>, except: Session | null, msg: ServerMessage): void {
     const conns: ConnId[] = [];
+    const id = msg.type === "message" ? msg.id : null;
     for (const u of sessions) {
       if (u === except) continue;
+      // Replayed to this session already (it came by the bus after the log was read).
+      if (id !== null && u.fromQueue?.has(id)) continue;
       if (u.phase === "online") conns.push(u.conn);
       else if (u.phase === "admitting") this.defer(u, msg);
     }

@@ -155,6 +155,8 @@ export function receiveHeld(cx: Context, recipient: Session, queued: ChatMessage
  * `from` is the sender, when known; held messages name theirs only by `message.from`.
  */
 export function receive(cx: Context, recipient: Session, message: ChatMessage, from?: Target) {
+  // Replayed already: it came by the bus after the log was read.
+  if (recipient.fromQueue?.has(message.id)) return;
   if (recipient.phase === "admitting") cx.defer(recipient, message);
   else cx.send(recipient.conn, message);
   if (from) recipient.partner = from;

@@ -215,6 +215,25 @@ describe("resume with since", () => {
     expect(texts).toEqual(["welcome", "before", "during", "after", "pong"]);
   });
 
+  test("a message replayed and then heard from another node is not delivered twice", () => {
+    const w = new World({ clustered: true, node: "b" });
+    w.input({ type: "memberships", rooms: [{ room: "#dev", members: ["alice", "zed"] }] });
+    w.open(A);
+    w.cmd(A, { type: "login", name: "alice", since: "0" });
+    w.authed(A, "ok");
+    const late = message("00002a", "zed", "#dev", "late");
+    w.loaded(A, [], { messages: [late], gap: false });
+    const bus = (m: ChatMessage) =>
+      w.input({
+        type: "bus",
+        event: { kind: "message", node: "a", scope: "room", message: m },
+        now: w.now,
+      });
+    expect(to(A, bus(late))).toEqual([]);
+    const fresh = message("00003a", "zed", "#dev", "fresh");
+    expect(to(A, bus(fresh))).toEqual([fresh]);
+  });
+
   test("too much arriving while a login streams makes it a slow reader", () => {
     const w = new World({ maxDeferred: 3 });
     w.login(B, "bob");
