@@ -32,7 +32,7 @@ export function close(cx: Context, s: Session, how: Departure): void {
 
 /**
  * Forgets a session: its name is let go and others are told as `how` says. Its user stays
- * a member of their rooms (PROTOCOL.md §11): the rooms see `presence`, not `left`.
+ * a member of their rooms (docs/protocol.md §11): the rooms see `presence`, not `left`.
  */
 export function detach(cx: Context, s: Session, how: Departure): void {
   cx.sessions.delete(s.conn);

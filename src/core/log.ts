@@ -11,7 +11,7 @@ const MAX_LIMIT = 200;
 
 /**
  * `history`: asks the host for a page of one of the user's conversations: with a user, a
- * room they are a member of, or everyone (PROTOCOL.md §11).
+ * room they are a member of, or everyone (docs/protocol.md §11).
  */
 export function history(
   cx: Context,

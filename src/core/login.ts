@@ -9,7 +9,7 @@ import { enterRooms } from "./rooms.ts";
 import type { Session, WaitingOf } from "./state.ts";
 import type { AuthResult, ChatMessage, Command, Re, Replay, ServerMessage } from "./types.ts";
 
-/** How many names `welcome.users` lists at most (PROTOCOL.md §12). */
+/** How many names `welcome.users` lists at most (docs/protocol.md §12). */
 const WELCOME_USERS = 100;
 
 /** `login`: checks the name, then asks the host to check the credentials. */

@@ -163,7 +163,7 @@ export function receive(cx: Context, recipient: Session, message: ChatMessage, f
   else answerWriter(recipient, message);
 }
 
-/** The reply rule (PROTOCOL.md §6): the writer of a private message becomes the partner. */
+/** The reply rule (docs/protocol.md §6): the writer of a private message becomes the partner. */
 export function answerWriter(recipient: Session, message: ChatMessage): void {
   if (message.to.startsWith("#") || message.to === "*") return;
   if (nameKey(message.from) === recipient.key) return;

@@ -1,5 +1,5 @@
 /**
- * The relay core: a pure state machine over the chat model of PROTOCOL.md.
+ * The relay core: a pure state machine over the chat model of docs/protocol.md.
  * @module
  */
 export * from "./bus.ts";

@@ -15,7 +15,7 @@ export interface CheckedName {
 }
 
 /**
- * Checks a user name (PROTOCOL.md §3) and returns its shown form and key, or `bad_name`.
+ * Checks a user name (docs/protocol.md §3) and returns its shown form and key, or `bad_name`.
  *
  * @example
  * checkName("Alice"); // { name: "Alice", key: "alice" }
@@ -77,7 +77,7 @@ export function nameKey(name: string): string {
 }
 
 /**
- * Checks a message text (PROTOCOL.md §3): 1 to 4000 code points, no control characters
+ * Checks a message text (docs/protocol.md §3): 1 to 4000 code points, no control characters
  * but tab. Returns null when it is fine, else `bad_text`.
  *
  * @example

@@ -10,7 +10,7 @@ export interface Target {
 }
 
 /**
- * A room: it exists while it has members, online or not (PROTOCOL.md §11), here or on
+ * A room: it exists while it has members, online or not (docs/protocol.md §11), here or on
  * other nodes.
  */
 export interface Room {
@@ -54,7 +54,7 @@ export interface Session {
   key: string;
   /** This user as a destination (the partner others get when this user writes to them). */
   self: Target | null;
-  /** Where a plain line goes (PROTOCOL.md §6, the reply rule). */
+  /** Where a plain line goes (docs/protocol.md §6, the reply rule). */
   partner: Target | null;
   /** The rooms this session is in; `NO_ROOMS` (shared, never written) until it has one. */
   rooms: Map<string, Room>;
@@ -66,7 +66,7 @@ export interface Session {
   overflowed: boolean;
   /** Ids of the held or replayed messages written out, so none is written twice. */
   fromQueue: Set<string> | null;
-  /** The session secret this login holds (PROTOCOL.md §11), given by the host. */
+  /** The session secret this login holds (docs/protocol.md §11), given by the host. */
   secret: string | null;
 }
 

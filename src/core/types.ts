@@ -9,7 +9,7 @@ export type Transport = "tcp" | "ws";
 /** The `re` of a reply: the command's `id`, or null. */
 export type Re = string | null;
 
-/** Every error code of PROTOCOL.md §9. */
+/** Every error code of docs/protocol.md §9. */
 export type ErrorCode =
   | "bad_json"
   | "bad_command"
@@ -49,14 +49,14 @@ export type ByeReason =
   | "flood"
   | "replaced";
 
-/** A client command, decoded from either encoding (PROTOCOL.md §4). */
+/** A client command, decoded from either encoding (docs/protocol.md §4). */
 export type Command =
   | {
       type: "login";
       name: string;
       password?: string;
       token?: string;
-      /** A session secret from an earlier `welcome` (PROTOCOL.md §11). */
+      /** A session secret from an earlier `welcome` (docs/protocol.md §11). */
       session?: string;
       /** The newest message id the client saw: replay what came after it. */
       since?: string;
@@ -82,11 +82,11 @@ export interface ChatMessage {
   text: string;
   ts: string;
   queued?: true;
-  /** Sent again by a resume (PROTOCOL.md §11). */
+  /** Sent again by a resume (docs/protocol.md §11). */
   replay?: true;
 }
 
-/** Replies: exactly one per command (PROTOCOL.md §5). */
+/** Replies: exactly one per command (docs/protocol.md §5). */
 export type Reply =
   | {
       type: "welcome";
@@ -146,7 +146,7 @@ export type AuthResult =
 /** What the store said when asked to hold a message. */
 export type HoldResult = "held" | "no_such_user" | "queue_full" | "unavailable";
 
-/** One message for the log of its conversation (PROTOCOL.md §11). */
+/** One message for the log of its conversation (docs/protocol.md §11). */
 export interface LogEntry {
   /** The conversation's key (see `privateConversation`, a room's key, or `*`). */
   conv: string;
@@ -180,7 +180,7 @@ export type Input =
       key: string;
       result: AuthResult;
       name?: string;
-      /** The session secret for `welcome` (PROTOCOL.md §11), when the login passed. */
+      /** The session secret for `welcome` (docs/protocol.md §11), when the login passed. */
       session?: string;
       now: number;
     }

@@ -25,7 +25,7 @@ export interface LoginAttempt {
 export const PBKDF2_ITERATIONS = 210_000;
 
 /**
- * Checks a login (PROTOCOL.md §6). In open mode a name without a password is free, a
+ * Checks a login (docs/protocol.md §6). In open mode a name without a password is free, a
  * password given for it registers it (when `mayRegister`), and a registered name needs its
  * password. In token mode the token must be a valid HS256 JWT whose `sub` is the name.
  */

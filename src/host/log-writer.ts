@@ -10,7 +10,7 @@ interface Batch {
 }
 
 /**
- * Keeps `ok` honest (PROTOCOL.md §11): the messages accepted in one turn of the event loop
+ * Keeps `ok` honest (docs/protocol.md §11): the messages accepted in one turn of the event loop
  * go to the store in one commit, and every effect that came after them waits until that
  * commit is done, in order. When a commit fails, the effects are released with the ids of
  * the messages that were not kept, so the host can refuse instead of confirm.

@@ -35,7 +35,7 @@ export class TokenBucket {
 export type RateVerdict = "pass" | "limited" | "flood";
 
 /**
- * The per-connection command limit of PROTOCOL.md §8: `rate` commands a second in bursts of
+ * The per-connection command limit of docs/protocol.md §8: `rate` commands a second in bursts of
  * twice that; a command over the limit is `limited`, and so many of those that even a
  * second, slower bucket of refusals runs dry is a `flood`.
  *

@@ -1,5 +1,5 @@
 /**
- * A new session secret: 32 random bytes, base64url (PROTOCOL.md §11 asks for at least 128
+ * A new session secret: 32 random bytes, base64url (docs/protocol.md §11 asks for at least 128
  * bits).
  *
  * @example

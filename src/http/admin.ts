@@ -9,7 +9,7 @@ const Announce = v.object({
 });
 
 /**
- * The operator API of PROTOCOL.md §10, behind a bearer token: list sessions, kick, announce,
+ * The operator API of docs/protocol.md §10, behind a bearer token: list sessions, kick, announce,
  * and shut down (`stop` is the runtime's way to end the process once the host has stopped).
  */
 export function adminRoutes(host: Host, token: string, stop: () => void): Hono {

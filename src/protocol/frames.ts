@@ -5,7 +5,7 @@ const LF = 0x0a;
 const CR = 0x0d;
 
 /**
- * Cuts a TCP byte stream into lines (PROTOCOL.md §1). A line ends with `\n`; a `\r`
+ * Cuts a TCP byte stream into lines (docs/protocol.md §1). A line ends with `\n`; a `\r`
  * before it is dropped. A line longer than `maxFrameBytes` is reported once, as `null`,
  * as soon as it grows past the limit, and its bytes are discarded up to its newline, so
  * memory stays bounded however long the line.

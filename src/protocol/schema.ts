@@ -12,7 +12,7 @@ const Secret = v.pipe(v.string(), v.maxLength(4096));
 const MessageId = v.pipe(v.string(), v.minLength(1), v.maxLength(64));
 
 /**
- * The most messages one `history` reply holds, and so the largest `limit` (PROTOCOL.md §4).
+ * The most messages one `history` reply holds, and so the largest `limit` (docs/protocol.md §4).
  *
  * @example
  * v.is(COMMAND_SCHEMAS.history, { type: "history", with: "bob", limit: HISTORY_MAX }); // true
@@ -26,7 +26,7 @@ const HistoryLimit = v.pipe(
   v.maxValue(HISTORY_MAX),
 );
 
-/** The schema of each JSON command of PROTOCOL.md §4, by `type`; extra fields are dropped. */
+/** The schema of each JSON command of docs/protocol.md §4, by `type`; extra fields are dropped. */
 export const COMMAND_SCHEMAS = {
   login: v.object({
     type: v.literal("login"),

@@ -6,7 +6,7 @@ const COMMAND_LINE = /^\/(\S*)(?:\s+([\s\S]*))?$/;
 const TO_PREFIX = /^to:(\S+)$/;
 
 /**
- * Decodes one text-mode line (PROTOCOL.md §4): `/command args`, `//` for a line starting
+ * Decodes one text-mode line (docs/protocol.md §4): `/command args`, `//` for a line starting
  * with `/`, `to:<name>`, a bare `quit`/`exit`, or a plain line, which is chat once logged
  * in and a login with that name before.
  *
@@ -116,7 +116,7 @@ export const HELP_LINES = [
 ];
 
 /**
- * Renders a reply or event for people at a terminal (PROTOCOL.md §5, text mode), as one
+ * Renders a reply or event for people at a terminal (docs/protocol.md §5, text mode), as one
  * or more lines without a final line ending; null for replies that carry nothing a person
  * needs.
  *
