@@ -9,6 +9,9 @@ export interface RelayOptions {
   presence: "all" | "off";
   /** Commands a connection may have waiting behind a slow one before it counts as a flood. */
   maxBacklog: number;
+  /** The bytes those waiting commands may hold, once logged in and before. */
+  maxBacklogBytes: number;
+  maxBacklogBytesBeforeLogin: number;
   /**
    * This node's name in its cluster; it is also appended to message ids, to keep them
    * unique across processes.
@@ -27,6 +30,8 @@ export interface RelayOptions {
 const DEFAULTS: RelayOptions = {
   presence: "all",
   maxBacklog: 256,
+  maxBacklogBytes: 256 * 1024,
+  maxBacklogBytesBeforeLogin: 4096,
   node: "",
   clustered: false,
   log: true,

@@ -41,6 +41,7 @@ export function detach(cx: Context, s: Session, how: Departure): void {
   s.phase = "closed";
   s.waiting = null;
   s.backlog = [];
+  s.backlogBytes = 0;
   s.deferred = [];
   exitRooms(s);
   if (!s.key || cx.users.get(s.key) !== s) return;

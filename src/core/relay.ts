@@ -182,8 +182,15 @@ export class Relay {
   #command(s: Session, pending: Pending, now: number): void {
     const cx = this.#cx;
     if (s.waiting) {
-      if (s.backlog.length >= cx.options.maxBacklog) kickOut(cx, s, "flood", "gone");
-      else s.backlog.push(pending);
+      const bytes = s.backlogBytes + sizeOf(pending);
+      const most =
+        s.phase === "online" ? cx.options.maxBacklogBytes : cx.options.maxBacklogBytesBeforeLogin;
+      if (s.backlog.length >= cx.options.maxBacklog || bytes > most) {
+        kickOut(cx, s, "flood", "gone");
+      } else {
+        s.backlog.push(pending);
+        s.backlogBytes = bytes;
+      }
       return;
     }
     const { re } = pending;
@@ -248,9 +255,19 @@ export class Relay {
     s.waiting = null;
     then(s, w);
     while (!s.waiting && s.backlog.length > 0 && this.#cx.sessions.has(conn)) {
-      this.#command(s, s.backlog.shift() as Pending, now);
+      const next = s.backlog.shift() as Pending;
+      s.backlogBytes -= sizeOf(next);
+      this.#command(s, next, now);
     }
   }
+}
+
+/** About the bytes a waiting command holds: its strings, and a little for the rest. */
+function sizeOf(pending: Pending): number {
+  let n = 64 + (pending.re?.length ?? 0);
+  const fields = "command" in pending ? pending.command : pending.error;
+  for (const value of Object.values(fields)) if (typeof value === "string") n += value.length;
+  return n;
 }
 
 /** Whether a login's credentials check took the name for this node. */

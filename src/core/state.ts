@@ -60,6 +60,8 @@ export interface Session {
   rooms: Map<string, Room>;
   waiting: Waiting | null;
   backlog: Pending[];
+  /** About how many bytes the commands in `backlog` hold. */
+  backlogBytes: number;
   /** What arrived while the session was being admitted, in arrival order. */
   deferred: ServerMessage[];
   /** More arrived while it was admitted than it may keep: it goes as a slow reader. */
@@ -85,6 +87,7 @@ export function newSession(conn: ConnId): Session {
     rooms: NO_ROOMS as Map<string, Room>,
     waiting: null,
     backlog: [],
+    backlogBytes: 0,
     deferred: [],
     overflowed: false,
     fromQueue: null,

@@ -146,6 +146,35 @@ describe("login", () => {
   });
 });
 
+describe("commands waiting behind a login", () => {
+  test("are bounded in bytes, tightly before login: past it, bye flood", () => {
+    const w = new World();
+    w.open(A);
+    w.cmd(A, { type: "login", name: "alice" });
+    // About 4 KiB may wait before the login is through: two 1,500-character lines fit.
+    const text = "x".repeat(1500);
+    expect(w.cmd(A, { type: "msg", to: "bob", text })).toEqual([]);
+    expect(w.cmd(A, { type: "msg", to: "bob", text })).toEqual([]);
+    const third = w.cmd(A, { type: "msg", to: "bob", text });
+    expect(to(A, third)).toEqual([{ type: "bye", reason: "flood" }]);
+    expect(third).toContainEqual({ type: "close", conn: A });
+  });
+
+  test("once logged in, a waiting command's bytes are let go when it is answered", () => {
+    const w = new World({ maxBacklogBytes: 10_000 });
+    w.login(A, "alice");
+    const text = "x".repeat(3000);
+    // Each message waits for the store (bob is offline), then is answered: the budget frees.
+    for (let i = 0; i < 10; i++) {
+      w.cmd(A, { type: "msg", to: "bob", text });
+      w.cmd(A, { type: "msg", to: "bob", text });
+      const answered = w.input({ type: "held", conn: A, result: "held", now: w.now });
+      expect(to(A, answered).map((m) => m.type)).not.toContain("bye");
+      w.input({ type: "held", conn: A, result: "held", now: w.now });
+    }
+  });
+});
+
 describe("messages", () => {
   function three() {
     const w = new World();
