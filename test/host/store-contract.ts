@@ -191,6 +191,75 @@ export function storeContract(open: () => Promise<Store>, options: ContractOptio
     await store.close();
   });
 
+  test("since: a gap when a log was trimmed past since, even with fewer than max", async () => {
+    const store = await open();
+    await store.append(
+      Array.from({ length: 10 }, (_, i) => entry("#a", idOf(i))),
+      4,
+    );
+    await store.append([entry("#b", idOf(10)), entry("#b", idOf(11))], 4);
+    expect(ids(await whole(store, "#a"))).toEqual([6, 7, 8, 9].map(idOf));
+    // 3, 4 and 5 came after idOf(2) and are gone: 4 of max 100 come, with a gap.
+    const after2 = await store.since(["#a"], idOf(2), 100);
+    expect([ids(after2.messages), after2.gap]).toEqual([[6, 7, 8, 9].map(idOf), true]);
+    const after4 = await store.since(["#b", "#a"], idOf(4), 100);
+    expect([ids(after4.messages), after4.gap]).toEqual([[6, 7, 8, 9, 10, 11].map(idOf), true]);
+    expect((await store.since(["#a"], "", 100)).gap).toBe(true);
+    // Another conversation's trims are no gap of this one.
+    expect(await store.since(["#b"], idOf(2), 100)).toEqual({
+      messages: [10, 11].map((i) => message(idOf(i))),
+      gap: false,
+    });
+    // A stale message, trimmed away as it comes, does not move the marker back.
+    await store.append([entry("#a", idOf(1))], 4);
+    expect(ids(await whole(store, "#a"))).toEqual([6, 7, 8, 9].map(idOf));
+    expect((await store.since(["#a"], idOf(4), 100)).gap).toBe(true);
+    // Pages are as they were: the log as kept, nothing older.
+    const page = await store.page("#a", undefined, 10);
+    expect([ids(page.messages), page.more]).toEqual([[6, 7, 8, 9].map(idOf), false]);
+    expect(await store.page("#a", idOf(6), 10)).toEqual({ messages: [], more: false });
+    await store.close();
+  });
+
+  test("since: no gap when a log was trimmed but not past since", async () => {
+    const store = await open();
+    await store.append(
+      Array.from({ length: 10 }, (_, i) => entry("#a", idOf(i))),
+      4,
+    );
+    // idOf(5) is the newest trimmed away: nothing after it is gone.
+    const after5 = await store.since(["#a"], idOf(5), 100);
+    expect([ids(after5.messages), after5.gap]).toEqual([[6, 7, 8, 9].map(idOf), false]);
+    const after7 = await store.since(["#a", "#none"], idOf(7), 100);
+    expect([ids(after7.messages), after7.gap]).toEqual([[8, 9].map(idOf), false]);
+    expect(await store.since(["#a"], idOf(9), 100)).toEqual({ messages: [], gap: false });
+    // More than max after since is still a gap.
+    const capped = await store.since(["#a"], idOf(5), 3);
+    expect([ids(capped.messages), capped.gap]).toEqual([[7, 8, 9].map(idOf), true]);
+    await store.close();
+  });
+
+  test("since after appends one at a time: a gap exactly when the trims passed since", async () => {
+    const store = await open();
+    const keep = 8;
+    const total = 40;
+    // Far more than keep plus any slack: the log must have been trimmed, whenever it is.
+    expect(total).toBeGreaterThan(2 * (keep + trimSlack(keep)));
+    for (let i = 0; i < total; i++) await store.append([entry("#a", idOf(i))], keep);
+    const kept = ids(await whole(store, "#a"));
+    const oldest = Number.parseInt(kept[0] as string, 36);
+    expect(oldest).toBeGreaterThan(0);
+    expect(kept).toEqual(Array.from({ length: total - oldest }, (_, i) => idOf(oldest + i)));
+    // idOf(oldest - 1) was the newest trimmed away.
+    const past = await store.since(["#a"], idOf(oldest - 2), 100);
+    expect([ids(past.messages), past.gap]).toEqual([kept, true]);
+    const before = await store.since(["#a"], idOf(oldest - 1), 100);
+    expect([ids(before.messages), before.gap]).toEqual([kept, false]);
+    const within = await store.since(["#a"], idOf(total - 3), 100);
+    expect([ids(within.messages), within.gap]).toEqual([[total - 2, total - 1].map(idOf), false]);
+    await store.close();
+  });
+
   test("appends one at a time keep a log near keep, newest kept", async () => {
     const store = await open();
     const keep = 20;

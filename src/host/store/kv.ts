@@ -1,5 +1,5 @@
 import type { ChatMessage, HoldResult } from "../../core/mod.ts";
-import { newestOf } from "./log.ts";
+import { laterId, newestOf, trimmedAfter } from "./log.ts";
 import type { LogEntry, LogPage, Membership, PasswordRecord, Store } from "./store.ts";
 
 /** A part of a Deno KV key. */
@@ -41,6 +41,7 @@ export interface KvLike {
 //   ["held", key, id]       a message held for it; ids sort in the order they were accepted
 //   ["held_count", key]     how many are held for it (the cap is checked against this)
 //   ["log", conv, id]       a message of a conversation's log; ids sort in accepted order
+//   ["trimmed", conv]       the newest id trimmed away from that log, once any was
 //   ["conv", key, conv]     true: the user had this private conversation
 //   ["room", room]          a room's name as shown, while it has members
 //   ["member", room, key]   a member's name as shown
@@ -214,15 +215,22 @@ export class KvStore implements Store {
   ): Promise<{ messages: ChatMessage[]; gap: boolean }> {
     const n = Math.max(0, max);
     // "\u0000" after `since`: the first key after the id `since` itself (`start` is inclusive).
-    const tails = await Promise.all(
-      [...new Set(convs)].map((conv) =>
-        this.#values<ChatMessage>(
-          { prefix: ["log", conv], start: ["log", conv, `${since}\u0000`] },
-          { reverse: true, limit: n + 1 },
+    // Each log's "trimmed up to" marker is read along with it.
+    const unique = [...new Set(convs)];
+    const [tails, trimmed] = await Promise.all([
+      Promise.all(
+        unique.map((conv) =>
+          this.#values<ChatMessage>(
+            { prefix: ["log", conv], start: ["log", conv, `${since}\u0000`] },
+            { reverse: true, limit: n + 1 },
+          ),
         ),
       ),
-    );
-    return newestOf(tails, n);
+      Promise.all(
+        unique.map(async (conv) => (await this.#kv.get<string>(["trimmed", conv])).value),
+      ),
+    ]);
+    return newestOf(tails, n, trimmedAfter(trimmed, since));
   }
 
   async conversations(key: string): Promise<string[]> {
@@ -331,25 +339,47 @@ export class KvStore implements Store {
     await this.#trim(conv, keep);
   }
 
-  /** Deletes all but the newest `keep` messages of a conversation's log. */
+  /**
+   * Deletes all but the newest `keep` messages of a conversation's log, and sets its
+   * "trimmed up to" marker to the newest id deleted (unless it is later already). The marker
+   * is written in the first commit, with the first deletions, and checked: a trim racing
+   * with this one (another store's) cannot set it back, and no message is deleted before the
+   * marker says so.
+   */
   async #trim(conv: string, keep: number): Promise<void> {
     const prefix = ["log", conv];
-    let selector: KvListSelector = { prefix };
-    if (keep > 0) {
-      const newest = await this.#values<ChatMessage>(selector, {
-        reverse: true,
-        limit: keep,
-        batchSize: 500,
-      });
-      const oldestKept = newest[keep - 1];
-      if (oldestKept === undefined) return;
-      selector = { prefix, end: ["log", conv, oldestKept.id] };
+    const markerKey = ["trimmed", conv];
+    for (;;) {
+      const [marker, newest] = await Promise.all([
+        this.#kv.get<string>(markerKey),
+        keep > 0
+          ? this.#values<ChatMessage>({ prefix }, { reverse: true, limit: keep, batchSize: 500 })
+          : [],
+      ]);
+      let selector: KvListSelector = { prefix };
+      if (keep > 0) {
+        const oldestKept = newest[keep - 1];
+        if (oldestKept === undefined) return;
+        selector = { prefix, end: ["log", conv, oldestKept.id] };
+      }
+      const gone: string[] = [];
+      for await (const entry of this.#kv.list<ChatMessage>(selector, { batchSize: 500 })) {
+        gone.push(entry.value.id);
+      }
+      // Listed in id order: the last is the newest.
+      const last = gone[gone.length - 1];
+      if (last === undefined) return;
+      const first = this.#kv
+        .atomic()
+        .check({ key: markerKey, versionstamp: marker.versionstamp })
+        .set(markerKey, laterId(marker.value, last));
+      for (const id of gone.slice(0, BATCH)) first.delete(["log", conv, id]);
+      if (!(await first.commit()).ok) continue;
+      const deletes = new Commits(this.#kv);
+      for (const id of gone.slice(BATCH)) deletes.delete(["log", conv, id]);
+      await deletes.flush();
+      return;
     }
-    const deletes = new Commits(this.#kv);
-    for await (const entry of this.#kv.list<ChatMessage>(selector, { batchSize: 500 })) {
-      deletes.delete(["log", conv, entry.value.id]);
-    }
-    await deletes.flush();
   }
 
   async #values<T>(

@@ -1,5 +1,5 @@
 import type { ChatMessage, HoldResult } from "../../core/mod.ts";
-import { byId, newestOf } from "./log.ts";
+import { byId, laterId, newestOf, trimmedAfter } from "./log.ts";
 import type { LogEntry, LogPage, Membership, PasswordRecord, Store } from "./store.ts";
 
 /** A room as this store keeps it: its name as shown, its members by key. */
@@ -22,6 +22,8 @@ export class MemoryStore implements Store {
   readonly #accounts = new Map<string, PasswordRecord>();
   readonly #queues = new Map<string, ChatMessage[]>();
   readonly #logs = new Map<string, ChatMessage[]>();
+  /** Per conversation: the newest id trimmed away from its log, once any was. */
+  readonly #trimmed = new Map<string, string>();
   readonly #conversations = new Map<string, Set<string>>();
   readonly #rooms = new Map<string, Room>();
   readonly #sessions = new Map<string, { key: string; expires: number }>();
@@ -86,7 +88,7 @@ export class MemoryStore implements Store {
   }
 
   async append(entries: LogEntry[], keep: number): Promise<void> {
-    const touched = new Set<ChatMessage[]>();
+    const touched = new Map<string, ChatMessage[]>();
     for (const { conv, message, users } of entries) {
       let log = this.#logs.get(conv);
       if (!log) {
@@ -94,7 +96,7 @@ export class MemoryStore implements Store {
         this.#logs.set(conv, log);
       }
       insert(log, message);
-      touched.add(log);
+      touched.set(conv, log);
       for (const user of users ?? []) {
         let convs = this.#conversations.get(user);
         if (!convs) {
@@ -104,8 +106,12 @@ export class MemoryStore implements Store {
         convs.add(conv);
       }
     }
-    for (const log of touched) {
-      if (log.length > keep) log.splice(0, log.length - keep);
+    for (const [conv, log] of touched) {
+      if (log.length <= Math.max(0, keep)) continue;
+      const gone = log.splice(0, log.length - Math.max(0, keep));
+      // The log is sorted: its last message trimmed away is the newest.
+      const newest = (gone[gone.length - 1] as ChatMessage).id;
+      this.#trimmed.set(conv, laterId(this.#trimmed.get(conv), newest));
     }
   }
 
@@ -122,11 +128,13 @@ export class MemoryStore implements Store {
     max: number,
   ): Promise<{ messages: ChatMessage[]; gap: boolean }> {
     const n = Math.max(0, max);
-    const tails = [...new Set(convs)].map((conv) => {
+    const unique = [...new Set(convs)];
+    const tails = unique.map((conv) => {
       const log = this.#logs.get(conv) ?? [];
       return log.slice(Math.max(firstAfter(log, since), log.length - n - 1));
     });
-    return newestOf(tails, n);
+    const trimmed = unique.map((conv) => this.#trimmed.get(conv));
+    return newestOf(tails, n, trimmedAfter(trimmed, since));
   }
 
   async conversations(key: string): Promise<string[]> {

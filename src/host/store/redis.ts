@@ -1,6 +1,6 @@
 import type { ChatMessage, HoldResult } from "../../core/mod.ts";
 import { evalScript, type RedisLike } from "../redis.ts";
-import { newestOf } from "./log.ts";
+import { newestOf, trimmedAfter } from "./log.ts";
 import type { LogEntry, LogPage, Membership, PasswordRecord, Store } from "./store.ts";
 
 // Key layout (prefix `relay:` unless told otherwise):
@@ -10,6 +10,7 @@ import type { LogEntry, LogPage, Membership, PasswordRecord, Store } from "./sto
 //   held_count       how many messages are held in all
 //   log:{conv}       a conversation's log: a sorted set, every score 0, members
 //                    `${id}\0${json}`, so that lex order is id order (ids are ASCII)
+//   trimmed:{conv}   the newest id trimmed away from that log, once any was
 //   convs:{key}      a set of the private conversations a user had
 //   rooms            a hash: room key -> the room's name as shown, while it has members
 //   room:{room}      a hash: member's key -> the member's name as shown
@@ -26,30 +27,48 @@ local n = redis.call('HDEL', KEYS[1], unpack(ARGV))
 if n > 0 then redis.call('DECRBY', KEYS[2], n) end
 return n`;
 
-// KEYS: the logs, then the users' conversation sets. ARGV: keep, how many entries, then per
-// entry the index of its log in KEYS, its id and its member, then per user record the
-// index of the user's set in KEYS and the conversation. A member whose id is in the log
-// already is not added again, whatever its JSON.
+// KEYS: each log followed by its "trimmed up to" marker, then the users' conversation sets.
+// ARGV: keep, how many entries, then per entry the index of its log in KEYS, its id and its
+// member, then per user record the index of the user's set in KEYS and the conversation. A
+// member whose id is in the log already is not added again, whatever its JSON. Trimming a
+// log sets its marker to the newest id trimmed away, unless the marker is later already:
+// ids are compared byte by byte (Lua's own string order follows the server's locale).
 const APPEND = `
+local function later(a, b)
+  for k = 1, math.min(#a, #b) do
+    local x, y = string.byte(a, k), string.byte(b, k)
+    if x ~= y then return x > y end
+  end
+  return #a > #b
+end
 local keep = tonumber(ARGV[1])
 local entries = tonumber(ARGV[2])
 local touched = {}
 local i = 3
 for _ = 1, entries do
-  local log = KEYS[tonumber(ARGV[i])]
+  local at = tonumber(ARGV[i])
+  local log = KEYS[at]
   local id = ARGV[i + 1]
   if redis.call('ZLEXCOUNT', log, '[' .. id .. '\\0', '(' .. id .. '\\1') == 0 then
     redis.call('ZADD', log, 0, ARGV[i + 2])
   end
-  touched[log] = true
+  touched[at] = true
   i = i + 3
 end
 while i <= #ARGV do
   redis.call('SADD', KEYS[tonumber(ARGV[i])], ARGV[i + 1])
   i = i + 2
 end
-for log in pairs(touched) do
-  redis.call('ZREMRANGEBYRANK', log, 0, -keep - 1)
+for at in pairs(touched) do
+  local log = KEYS[at]
+  local gone = redis.call('ZCARD', log) - keep
+  if gone > 0 then
+    local last = redis.call('ZRANGE', log, gone - 1, gone - 1)[1]
+    local id = string.sub(last, 1, string.find(last, '\\0', 1, true) - 1)
+    local marker = redis.call('GET', KEYS[at + 1])
+    if not marker or later(id, marker) then redis.call('SET', KEYS[at + 1], id) end
+    redis.call('ZREMRANGEBYRANK', log, 0, gone - 1)
+  end
 end`;
 
 // KEYS: rooms, room:{room}. ARGV: room key, room name, user key, user name.
@@ -156,11 +175,14 @@ export class RedisStore implements Store {
     const n = Math.max(0, max);
     // The members of the id `since` itself sort between `${since}\0` and `${since}\1`;
     // those of later ids after both. The calls go out together (the client pipelines them).
+    // Each log's "trimmed up to" marker is read along with it.
     const start = `(${since}\u0001`;
-    const tails = await Promise.all(
-      [...new Set(convs)].map((conv) => this.#newest(conv, "+", start, n + 1)),
-    );
-    return newestOf(tails, n);
+    const unique = [...new Set(convs)];
+    const [tails, trimmed] = await Promise.all([
+      Promise.all(unique.map((conv) => this.#newest(conv, "+", start, n + 1))),
+      Promise.all(unique.map((conv) => this.#redis.call("GET", this.#key("trimmed", conv)))),
+    ]);
+    return newestOf(tails, n, trimmedAfter(trimmed as (string | null)[], since));
   }
 
   async conversations(key: string): Promise<string[]> {
@@ -210,17 +232,20 @@ export class RedisStore implements Store {
   async #append(entries: LogEntry[], keep: number): Promise<void> {
     const keys: string[] = [];
     const index = new Map<string, number>();
-    const keyIndex = (key: string): number => {
+    // `after`: a key that the script expects right after this one (a log's marker).
+    const keyIndex = (key: string, after?: string): number => {
       let i = index.get(key);
       if (i === undefined) {
         i = keys.push(key);
         index.set(key, i);
+        if (after !== undefined) keys.push(after);
       }
       return i;
     };
     const args: (string | number)[] = [Math.max(0, keep), entries.length];
     for (const { conv, message } of entries) {
-      args.push(keyIndex(this.#key("log", conv)), message.id, member(message));
+      const log = keyIndex(this.#key("log", conv), this.#key("trimmed", conv));
+      args.push(log, message.id, member(message));
     }
     const records = new Set<string>();
     for (const { conv, users } of entries) {

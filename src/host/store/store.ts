@@ -45,7 +45,8 @@ export interface Store {
   page(conv: string, before: string | undefined, limit: number): Promise<LogPage>;
   /**
    * The messages of these conversations with ids after `since`: the newest `max` of them,
-   * oldest first; `gap` when more than `max` were there.
+   * oldest first; `gap` when more than `max` were there, or when some after `since` were
+   * trimmed away (see `append`): each log remembers the newest id it trimmed away.
    */
   since(
     convs: string[],
