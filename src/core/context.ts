@@ -25,6 +25,8 @@ export interface RelayOptions {
   maxHistoryBytes: number;
   /** Live messages a session being admitted may have waiting before it is a slow reader. */
   maxDeferred: number;
+  /** The most messages one resume replays, held ones included (RELAY_RESUME_MAX). */
+  resumeMax: number;
 }
 
 const DEFAULTS: RelayOptions = {
@@ -37,6 +39,7 @@ const DEFAULTS: RelayOptions = {
   log: true,
   maxHistoryBytes: 512 * 1024,
   maxDeferred: 10_000,
+  resumeMax: 1000,
 };
 
 /**

@@ -93,14 +93,19 @@ export function loaded(
   held: ChatMessage[],
   replay: Replay | null,
 ): void {
-  const queued = held.map((m): ChatMessage => ({ ...m, queued: true }));
-  let messages = queued;
+  let messages = held.map((m): ChatMessage => ({ ...m, queued: true }));
+  let gap = replay?.gap ?? false;
   if (replay) {
-    // Held messages are in the replay once, marked as both.
+    // Held messages are in the replay once, marked as both; the newest `resumeMax` go.
     const byId = new Map<string, ChatMessage>();
     for (const m of replay.messages) byId.set(m.id, { ...m, replay: true });
-    for (const m of queued) byId.set(m.id, { ...m, replay: true });
+    for (const m of messages) byId.set(m.id, { ...m, replay: true });
     messages = [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const max = cx.options.resumeMax;
+    if (messages.length > max) {
+      messages = messages.slice(messages.length - max);
+      gap = true;
+    }
   }
   const users: string[] = [];
   for (const u of cx.users.values()) {
@@ -119,13 +124,15 @@ export function loaded(
     users,
     online: cx.online + 1,
     rooms,
-    queued: held.length,
+    queued: replay ? messages.filter((m) => m.queued).length : held.length,
     ...(s.secret !== null && { session: s.secret }),
-    ...(replay && { replayed: messages.length, gap: replay.gap }),
+    ...(replay && { replayed: messages.length, gap }),
   });
   if (!w.takeover) presence(cx, s, "online");
   cx.publish({ kind: "online", node: cx.node, name: s.name, quiet: w.takeover, rooms });
-  if (messages.length === 0) return admitted(cx, s);
+  // Held messages left out of a replay are in the log (and `gap` says so): all are let go.
+  const drop = held.length > 0 ? { key: s.key, ids: held.map((m) => m.id) } : null;
+  if (messages.length === 0 && drop === null) return admitted(cx, s);
   s.fromQueue = new Set(messages.map((m) => m.id));
   for (const m of messages) if (m.to === s.name || nameKey(m.to) === s.key) answerWriter(s, m);
   s.waiting = { kind: "stream" };
@@ -133,7 +140,7 @@ export function loaded(
     type: "stream",
     conn: s.conn,
     messages,
-    drop: held.length > 0 ? { key: s.key, ids: held.map((m) => m.id) } : null,
+    drop,
     report: true,
   });
 }

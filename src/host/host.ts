@@ -124,6 +124,7 @@ export class Host {
       clustered: this.#bus.clustered,
       log: config.history > 0,
       maxHistoryBytes: Math.floor(config.maxOutboxBytes / 2),
+      resumeMax: config.resumeMax,
     });
     this.#loginDeps = {
       store: this.#store,

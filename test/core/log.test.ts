@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import type { ChatMessage, Effect } from "../../src/core/mod.ts";
+import { type ChatMessage, type Effect, nameKey, privateConversation } from "../../src/core/mod.ts";
 import { errors, to, World } from "./world.ts";
 
 const A = 1;
@@ -44,7 +44,11 @@ describe("the log behind every message", () => {
     w.login(A, "Zoe");
     w.login(B, "adam");
     const [append] = w.cmd(A, { type: "msg", to: "adam", text: "hi" });
-    expect(append).toMatchObject({ entry: { conv: "@adam|zoe", users: ["zoe", "adam"] } });
+    const [zoe, adam] = [nameKey("Zoe"), nameKey("adam")];
+    expect(append).toMatchObject({
+      entry: { conv: privateConversation(zoe, adam), users: [zoe, adam] },
+    });
+    expect(privateConversation(zoe, adam)).toBe(privateConversation(adam, zoe));
   });
 
   test("with the log off (RELAY_HISTORY=0) nothing is appended", () => {
@@ -180,6 +184,31 @@ describe("resume with since", () => {
     expect(effects.find((e) => e.type === "stream")).toMatchObject({
       drop: { key: "alice", ids: ["0008"] },
       report: true,
+    });
+  });
+
+  test("held messages count toward RELAY_RESUME_MAX: the newest go, the rest are a gap", () => {
+    const w = new World({ resumeMax: 3 });
+    w.open(A);
+    w.cmd(A, { type: "login", name: "alice", since: "0" });
+    w.authed(A, "ok");
+    const held = [message("01", "bob", "alice"), message("04", "bob", "alice")];
+    const missed = [
+      message("02", "bob", "*"),
+      message("03", "bob", "*"),
+      message("04", "bob", "alice"),
+    ];
+    const effects = w.loaded(A, held, { messages: missed, gap: false });
+    const got = to(A, effects);
+    expect(got[0]).toMatchObject({ type: "welcome", replayed: 3, gap: true, queued: 1 });
+    expect(got.slice(1).map((m) => (m.type === "message" ? m.id : m.type))).toEqual([
+      "02",
+      "03",
+      "04",
+    ]);
+    // Both held ones leave the store: the one left out is in the log, behind the gap.
+    expect(effects.find((e) => e.type === "stream")).toMatchObject({
+      drop: { key: "alice", ids: ["01", "04"] },
     });
   });
 

@@ -34,6 +34,26 @@ export async function spawnRelay(
   runtime: "node" | "deno",
   env: Record<string, string> = {},
 ): Promise<RelayProcess> {
+  const relay = await launch(runtime, env);
+  running.push(relay);
+  return relay;
+}
+
+/**
+ * Like {@link spawnRelay}, but the relay outlives each test: for a `beforeAll` that shares
+ * one process among a describe's tests. The caller stops it (`kill`) in its `afterAll`.
+ */
+export function spawnSharedRelay(
+  runtime: "node" | "deno",
+  env: Record<string, string> = {},
+): Promise<RelayProcess> {
+  return launch(runtime, env);
+}
+
+async function launch(
+  runtime: "node" | "deno",
+  env: Record<string, string>,
+): Promise<RelayProcess> {
   const [command, ...args] = relayCommand(runtime);
   const child = spawn(command as string, args, {
     env: {
@@ -80,7 +100,6 @@ export async function spawnRelay(
       return exited;
     },
   };
-  running.push(relay);
   return relay;
 }
 
