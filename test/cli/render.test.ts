@@ -15,9 +15,61 @@ describe("rendering", () => {
     ],
     [{ type: "error", re: "1", code: "no_target", message: "pick" }, "! no_target: pick"],
     [{ type: "announce", text: "soon", ts }, "*** soon"],
+    [
+      { type: "message", id: "1", from: "bo", to: "#x", text: "hi", ts, replay: true },
+      "[2026-05-06 07:08:09] #x bo: hi",
+    ],
     [{ type: "ok", re: "1", id: "x" }, null],
   ] as const)("%j", (msg, line) => {
     expect(renderMessage(msg, plain)).toBe(line);
+  });
+
+  test("a private message of your own names its recipient", () => {
+    const mine = { type: "message", id: "1", from: "ann", to: "bo", text: "hi", ts } as const;
+    expect(renderMessage({ ...mine, replay: true }, plain, "ann")).toBe(
+      "[2026-05-06 07:08:09] ann → bo: hi",
+    );
+    expect(renderMessage(mine, plain, "bo")).toBe("[07:08:09] ann: hi");
+  });
+
+  test("history: each message dated, then where it ends", () => {
+    const text = renderMessage(
+      {
+        type: "history",
+        re: "1",
+        with: "bo",
+        more: false,
+        messages: [
+          { type: "message", id: "1", from: "bo", to: "ann", text: "one", ts },
+          { type: "message", id: "2", from: "ann", to: "bo", text: "two", ts },
+        ],
+      },
+      plain,
+      "ann",
+    );
+    expect(text?.split("\n")).toEqual([
+      "[2026-05-06 07:08:09] bo: one",
+      "[2026-05-06 07:08:09] ann → bo: two",
+      "* end of history with bo",
+    ]);
+  });
+
+  test("a welcome after a resume says how many missed messages follow, not held ones twice", () => {
+    const welcome = {
+      type: "welcome" as const,
+      re: "1",
+      name: "ann",
+      users: ["bo"],
+      online: 2,
+      rooms: ["#dev"],
+      queued: 2,
+    };
+    expect(renderMessage(welcome, plain)).toBe(
+      "* logged in as ann; online: bo; rooms: #dev; 2 held message(s) follow",
+    );
+    expect(renderMessage({ ...welcome, replayed: 3, gap: true }, plain)).toBe(
+      "* logged in as ann; online: bo; rooms: #dev; 3 missed message(s) follow (older ones were left out: /history <name> shows them)",
+    );
   });
 
   test("colours: private, room, broadcast and errors differ; none without colour", () => {

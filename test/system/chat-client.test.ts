@@ -1,5 +1,9 @@
 import { execFileSync } from "node:child_process";
-import { afterEach, describe, expect, test } from "vitest";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, describe, expect, test } from "vitest";
+import { textUser } from "../support/client.ts";
 import { spawnRelay } from "../support/process.ts";
 
 /** A terminal (a tmux session) running `relay chat`. */
@@ -21,6 +25,21 @@ class Terminal {
 
   screen(): string {
     return tmux("capture-pane", "-p", "-t", this.name);
+  }
+
+  /** Everything the terminal printed, scrolled-off lines included, wrapped lines joined. */
+  everything(): string {
+    return tmux("capture-pane", "-p", "-J", "-S", "-", "-t", this.name)
+      .split("\n")
+      .map((line) => line.trimEnd())
+      .join("\n");
+  }
+
+  /** How many lines printed so far match `pattern`. */
+  count(pattern: RegExp): number {
+    return this.everything()
+      .split("\n")
+      .filter((line) => pattern.test(line)).length;
   }
 
   async waitFor(pattern: RegExp, ms = 10_000): Promise<void> {
@@ -67,6 +86,19 @@ function chat(args: string, runtime: keyof typeof CHAT = "node"): Terminal {
 
 afterEach(() => {
   for (const t of terminals.splice(0)) t.kill();
+});
+
+const tempDirs: string[] = [];
+
+/** A KV file in a fresh temporary directory, so that a restarted relay keeps its log. */
+async function kvStore(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "relay-chat-"));
+  tempDirs.push(dir);
+  return join(dir, "relay.kv");
+}
+
+afterAll(async () => {
+  for (const dir of tempDirs.splice(0)) await rm(dir, { recursive: true, force: true });
 });
 
 describe("relay chat in a terminal", () => {
@@ -118,5 +150,78 @@ describe("relay chat in a terminal", () => {
     cy.press("C-d");
     await expect.poll(() => cy.alive(), { timeout: 5000 }).toBe(false);
     await second.kill();
+  });
+
+  test("after a server restart, messages sent before the client is back show up once; /history prints earlier ones", async () => {
+    const store = await kvStore();
+    const first = await spawnRelay("node", { RELAY_STORE: store });
+    const dee = chat(`--name dee tcp://127.0.0.1:${first.tcpPort}`);
+    await dee.waitFor(/logged in as dee/);
+    dee.type("/join #ops");
+    dee.press("Enter");
+    await dee.waitFor(/you joined #ops/);
+    const eve = await textUser(first.tcpPort, "eve");
+    eve.send("/join #ops");
+    await eve.until(/you joined #ops/);
+    eve.send("/msg dee before the restart");
+    await dee.waitFor(/\] eve: before the restart/);
+    dee.type("my answer"); // eve wrote last: a plain line goes to her
+    dee.press("Enter");
+    await eve.until(/dee: my answer/);
+    eve.close();
+
+    await first.kill("SIGKILL");
+    // Once the client waits 8 s between attempts, the relay comes back and eve writes before
+    // the client does.
+    await dee.waitFor(/trying again in 8\.0s/, 20_000);
+    const second = await spawnRelay("node", {
+      RELAY_STORE: store,
+      RELAY_TCP_PORT: String(first.tcpPort),
+      RELAY_HTTP_PORT: String(first.httpPort),
+    });
+    const eve2 = await textUser(second.tcpPort, "eve");
+    // A room message is held for nobody: only the resume brings it.
+    eve2.send(
+      "/msg dee while you were away 1",
+      "/msg #ops room news while you were away",
+      "/msg dee while you were away 2",
+      "/ping",
+    );
+    await eve2.until(/^\* pong$/);
+    expect(dee.count(/logged in as dee/)).toBe(1); // they were sent before it came back
+
+    await dee.waitFor(/logged in as dee[\s\S]*logged in as dee/, 20_000);
+    await dee.waitFor(/eve: while you were away 2/);
+    eve2.send("/msg dee live again");
+    await dee.waitFor(/\] eve: live again/);
+    expect(dee.count(/\] eve: while you were away 1$/)).toBe(1);
+    expect(dee.count(/\] eve: while you were away 2$/)).toBe(1);
+    expect(dee.count(/\] #ops eve: room news while you were away$/)).toBe(1);
+    expect(dee.count(/\] eve: before the restart$/)).toBe(1); // not replayed
+    expect(dee.count(/dee → eve: my answer$/)).toBe(0); // its own send, seen in its ok
+    expect(dee.count(/\] eve: live again$/)).toBe(1);
+
+    dee.type("/history eve 10");
+    dee.press("Enter");
+    await dee.waitFor(/\* end of history with eve/);
+    const printed = dee.everything();
+    const history = printed.slice(printed.lastIndexOf("/history eve 10"));
+    const dated = "\\[\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\]";
+    expect(history).toMatch(
+      new RegExp(
+        [
+          `${dated} eve: before the restart`,
+          `${dated} dee → eve: my answer`,
+          `${dated} eve: while you were away 1`,
+          `${dated} eve: while you were away 2`,
+          `${dated} eve: live again`,
+          "\\* end of history with eve",
+        ].join("\\n"),
+      ),
+    );
+    dee.type("/quit");
+    dee.press("Enter");
+    await expect.poll(() => dee.alive(), { timeout: 5000 }).toBe(false);
+    eve2.close();
   });
 });

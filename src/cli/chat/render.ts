@@ -1,4 +1,4 @@
-import type { ServerMessage } from "../../core/mod.ts";
+import type { ChatMessage, ServerMessage } from "../../core/mod.ts";
 
 /** How lines are drawn: with ANSI colours or plain. */
 export interface Style {
@@ -24,26 +24,63 @@ function clock(ts: string, withDate: boolean): string {
 }
 
 /**
- * Draws one reply or event from the server as a terminal line (or a few), or null when
- * there is nothing to show. Pure: the same message and style give the same text.
+ * Draws one chat message as a terminal line. `dated` shows the day as well as the time
+ * (for messages that waited, were replayed or come from history); a private message that
+ * `me` sent reads `me → them`.
+ *
+ * @example
+ * renderChat({ type: "message", id: "1", from: "bo", to: "#x", text: "hi", ts: "2026-05-06T07:08:09.000Z" }, { color: false }, true);
+ * // "[2026-05-06 07:08:09] #x bo: hi"
+ */
+export function renderChat(msg: ChatMessage, style: Style, dated: boolean, me?: string): string {
+  const kind = msg.to === "*" ? "all" : msg.to.startsWith("#") ? "room" : "private";
+  const where = kind === "all" ? "* " : kind === "room" ? `${msg.to} ` : "";
+  const when = `[${clock(msg.ts, dated)}]`;
+  const who =
+    kind === "private" && me !== undefined && msg.from === me
+      ? `${paint(style, "name", msg.from)} → ${paint(style, "private", msg.to)}`
+      : paint(style, "name", msg.from);
+  return `${paint(style, "info", when)} ${paint(style, kind, where)}${who}: ${msg.text}`;
+}
+
+/**
+ * Draws one reply or event from the server as a terminal line (or a few, separated by
+ * `\n`), or null when there is nothing to show. Messages that waited (`queued`) or were
+ * replayed after a reconnect (`replay`) carry their date; `me` is the user's own name, so
+ * that their own private messages read `me → them`. Pure: the same input gives the same text.
  *
  * @example
  * renderMessage({ type: "presence", name: "bob", status: "online" }, { color: false });
  * // "* bob is online"
  */
-export function renderMessage(msg: ServerMessage, style: Style): string | null {
+export function renderMessage(msg: ServerMessage, style: Style, me?: string): string | null {
   switch (msg.type) {
-    case "message": {
-      const kind = msg.to === "*" ? "all" : msg.to.startsWith("#") ? "room" : "private";
-      const where = kind === "all" ? "* " : kind === "room" ? `${msg.to} ` : "";
-      const when = `[${clock(msg.ts, msg.queued === true)}]`;
-      return `${paint(style, "info", when)} ${paint(style, kind, where)}${paint(style, "name", msg.from)}: ${msg.text}`;
-    }
+    case "message":
+      return renderChat(msg, style, msg.queued === true || msg.replay === true, me);
+    case "history":
+      return [
+        ...msg.messages.map((m) => renderChat(m, style, true, me)),
+        paint(style, "info", `* end of history with ${msg.with}`),
+      ].join("\n");
     case "welcome": {
       const others =
         msg.users.length > 0 ? `online: ${msg.users.join(", ")}` : "nobody else is online";
-      const held = msg.queued > 0 ? `; ${msg.queued} held message(s) follow` : "";
-      return paint(style, "info", `* logged in as ${msg.name}; ${others}${held}`);
+      const rooms = (msg.rooms?.length ?? 0) > 0 ? `; rooms: ${msg.rooms.join(", ")}` : "";
+      // With `since`, held messages come in the replay (docs/protocol.md §11): count them once.
+      const held =
+        msg.replayed === undefined && msg.queued > 0
+          ? `; ${msg.queued} held message(s) follow`
+          : "";
+      const replayed =
+        msg.replayed !== undefined && msg.replayed > 0
+          ? `; ${msg.replayed} missed message(s) follow`
+          : "";
+      const gap = msg.gap ? " (older ones were left out: /history <name> shows them)" : "";
+      return paint(
+        style,
+        "info",
+        `* logged in as ${msg.name}; ${others}${rooms}${held}${replayed}${gap}`,
+      );
     }
     case "ok":
       if (msg.queued)
@@ -101,6 +138,7 @@ export const COMMANDS = [
   "/leave",
   "/who",
   "/rooms",
+  "/history",
   "/ping",
   "/help",
   "/quit",

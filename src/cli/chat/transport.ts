@@ -4,7 +4,9 @@ import type { ServerMessage } from "../../core/mod.ts";
 
 /** A connection to a relay in JSON mode, over TCP or WebSocket. */
 export interface Transport {
+  /** Sends one command as a JSON frame. */
   send(command: object): void;
+  /** Drops the connection at once, without waiting for the peer (it may be gone). */
   close(): void;
 }
 
@@ -16,7 +18,7 @@ export interface TransportEvents {
 
 /**
  * Connects to `tcp://host:port` or `ws://host:port/ws` (or `wss://`) and speaks JSON
- * frames; rejects when the connection cannot be made.
+ * frames; rejects when the connection cannot be made (and then never calls `closed`).
  */
 export function openTransport(url: string, events: TransportEvents): Promise<Transport> {
   const parsed = new URL(url);
@@ -28,9 +30,11 @@ function openTcp(url: URL, events: TransportEvents): Promise<Transport> {
     const socket = connect(Number(url.port || 7070), url.hostname.replace(/^\[|\]$/g, ""), () => {
       socket.off("error", reject);
       socket.on("error", () => {});
+      // Only a connection that was made can be closed: a failed one only rejects.
+      socket.on("close", () => events.closed());
       resolve({
         send: (command) => socket.write(`${JSON.stringify(command)}\n`),
-        close: () => socket.end(),
+        close: () => socket.destroy(),
       });
     });
     socket.once("error", reject);
@@ -41,7 +45,6 @@ function openTcp(url: URL, events: TransportEvents): Promise<Transport> {
       partial = lines.pop() ?? "";
       for (const line of lines) if (line.trim()) events.message(JSON.parse(line));
     });
-    socket.on("close", () => events.closed());
   });
 }
 
@@ -51,10 +54,10 @@ function openWs(url: string, events: TransportEvents): Promise<Transport> {
     ws.once("open", () => {
       ws.off("error", reject);
       ws.on("error", () => {});
-      resolve({ send: (command) => ws.send(JSON.stringify(command)), close: () => ws.close() });
+      ws.on("close", () => events.closed());
+      resolve({ send: (command) => ws.send(JSON.stringify(command)), close: () => ws.terminate() });
     });
     ws.once("error", reject);
     ws.on("message", (data) => events.message(JSON.parse(data.toString())));
-    ws.on("close", () => events.closed());
   });
 }
