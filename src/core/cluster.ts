@@ -87,12 +87,13 @@ function remoteOnline(
   const known = cx.remote.has(key) || here !== undefined;
   const user = { name, node };
   cx.remote.set(key, user);
+  cx.directory.add(key, name);
   for (const roomName of rooms) {
     const room = roomOf(cx, roomName, nameKey(roomName));
     addMember(cx, room, key, name);
     room.remote.set(key, user);
   }
-  if (!quiet && !known) remotePresence(cx, name, "online");
+  if (!quiet && !known) remotePresence(cx, key, name, "online");
 }
 
 function remoteJoined(cx: Context, node: string, roomName: string, name: string, quiet: boolean) {
@@ -116,11 +117,12 @@ export function forgetRemote(
   const user = cx.remote.get(key);
   if (!user || (node !== null && user.node !== node)) return;
   cx.remote.delete(key);
+  if (!cx.users.has(key)) cx.directory.remove(key);
   for (const roomKey of cx.memberOf.get(key) ?? []) {
     const room = cx.rooms.get(roomKey);
     if (room?.remote.get(key)?.node === user.node) room.remote.delete(key);
   }
-  if (presence) remotePresence(cx, user.name, "offline");
+  if (presence) remotePresence(cx, key, user.name, "offline");
 }
 
 /** Forgets every user of a node: it stopped, died, or is about to say what it holds. */

@@ -1,12 +1,18 @@
 import type { BusEvent, RemoteUser } from "./bus.ts";
+import { Directory } from "./directory.ts";
 import { MessageIds } from "./ids.ts";
 import type { Room, Session } from "./state.ts";
 import type { ConnId, Effect, ErrorCode, Re, RelayError, ServerMessage } from "./types.ts";
 
 /** Settings of the core; the host reads them from its configuration. */
 export interface RelayOptions {
-  /** Whether users online see others come and go. */
-  presence: "all" | "off";
+  /**
+   * Who is told that a user came or went (docs/protocol.md §12): everyone (`all`), those
+   * who share a room or a private conversation with them (`shared`), `all` while at most
+   * `presenceAll` are online and `shared` above (`auto`), or nobody (`off`).
+   */
+  presence: "auto" | "all" | "shared" | "off";
+  presenceAll: number;
   /** Commands a connection may have waiting behind a slow one before it counts as a flood. */
   maxBacklog: number;
   /** The bytes those waiting commands may hold, once logged in and before. */
@@ -30,7 +36,8 @@ export interface RelayOptions {
 }
 
 const DEFAULTS: RelayOptions = {
-  presence: "all",
+  presence: "auto",
+  presenceAll: 500,
   maxBacklog: 256,
   maxBacklogBytes: 256 * 1024,
   maxBacklogBytesBeforeLogin: 4096,
@@ -58,6 +65,10 @@ export class Context {
   readonly memberOf = new Map<string, Set<string>>();
   /** Users online on other nodes, by key. */
   readonly remote = new Map<string, RemoteUser>();
+  /** Everyone online, here and elsewhere, in name order. */
+  readonly directory = new Directory();
+  /** The sessions here that exchanged a private message with a user (by key) since login. */
+  readonly watchers = new Map<string, Set<Session>>();
   shuttingDown = false;
   out: Effect[] = [];
 
@@ -140,9 +151,7 @@ export class Context {
 
   /** How many users are online, here and on the other nodes. */
   get online(): number {
-    let n = this.remote.size;
-    for (const u of this.users.values()) if (u.phase === "online") n++;
-    return n;
+    return this.directory.size;
   }
 }
 

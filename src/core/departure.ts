@@ -1,5 +1,5 @@
 import type { Context } from "./context.ts";
-import { presence } from "./presence.ts";
+import { forgetContacts, presence } from "./presence.ts";
 import { exitRooms } from "./rooms.ts";
 import type { Session } from "./state.ts";
 import type { ByeReason } from "./types.ts";
@@ -44,7 +44,9 @@ export function detach(cx: Context, s: Session, how: Departure): void {
   s.backlogBytes = 0;
   s.deferred = [];
   exitRooms(s);
+  forgetContacts(cx, s);
   if (!s.key || cx.users.get(s.key) !== s) return;
+  if (wasOnline) cx.directory.remove(s.key);
   cx.users.delete(s.key);
   if (how !== "moved") cx.release(s.key);
   if (how === "gone" && wasOnline) {

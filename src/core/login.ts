@@ -107,22 +107,14 @@ export function loaded(
       gap = true;
     }
   }
-  const users: string[] = [];
-  for (const u of cx.users.values()) {
-    if (users.length >= WELCOME_USERS) break;
-    if (u !== s && u.phase === "online") users.push(u.name);
-  }
-  for (const u of cx.remote.values()) {
-    if (users.length >= WELCOME_USERS) break;
-    users.push(u.name);
-  }
   const rooms = [...s.rooms.values()].map((r) => r.name);
+  cx.directory.add(s.key, s.name);
   cx.send(s.conn, {
     type: "welcome",
     re: w.re,
     name: s.name,
-    users,
-    online: cx.online + 1,
+    users: welcomeUsers(cx, s),
+    online: cx.online,
     rooms,
     queued: replay ? messages.filter((m) => m.queued).length : held.length,
     ...(s.secret !== null && { session: s.secret }),
@@ -143,6 +135,30 @@ export function loaded(
     drop,
     report: true,
   });
+}
+
+/**
+ * At most 100 names of users online, without `s`: those who share a room with them first
+ * (docs/protocol.md §12). Costs at most the size of the user's rooms, however many are online.
+ */
+function welcomeUsers(cx: Context, s: Session): string[] {
+  const names = new Map<string, string>();
+  for (const room of s.rooms.values()) {
+    for (const [key, m] of room.members) {
+      if (names.size >= WELCOME_USERS) break;
+      if (m !== s && m.phase !== "closed") names.set(key, m.name);
+    }
+    for (const [key, m] of room.remote) {
+      if (names.size >= WELCOME_USERS) break;
+      names.set(key, m.name);
+    }
+  }
+  for (const name of cx.directory.first(WELCOME_USERS + 1)) {
+    if (names.size >= WELCOME_USERS) break;
+    const key = nameKey(name);
+    if (key !== s.key) names.set(key, name);
+  }
+  return [...names.values()];
 }
 
 /** What the login brought is written out: the session is online, and gets what came meanwhile. */

@@ -2,6 +2,7 @@ import type { Context } from "./context.ts";
 import { isoTime, noSuchUser, UNAVAILABLE } from "./context.ts";
 import { EVERYONE, privateConversation } from "./conversation.ts";
 import { checkName, checkRoom, checkText, isError, nameKey } from "./names.ts";
+import { meet } from "./presence.ts";
 import type { Session, Target, WaitingOf } from "./state.ts";
 import type { ChatMessage, HoldResult, Re } from "./types.ts";
 
@@ -82,8 +83,10 @@ export function sendMessage(
   } else {
     const conv = log ? privateConversation(s.key, target.key) : null;
     const users: [string, string] = [s.key, target.key];
+    meet(cx, s, target.key);
     if (recipient) {
       if (conv) cx.push({ type: "append", entry: { conv, message, users } });
+      meet(cx, recipient, s.key);
       receive(cx, recipient, message, s.self ?? undefined);
     } else if (remote) {
       if (conv) cx.push({ type: "append", entry: { conv, message, users } });
@@ -185,6 +188,7 @@ export function remoteMessage(
     return;
   }
   const recipient = cx.users.get(key);
+  if (recipient) meet(cx, recipient, nameKey(message.from));
   if (recipient && message.queued) return receiveHeld(cx, recipient, message);
   if (recipient) return receive(cx, recipient, message);
   // The recipient left meanwhile: the message waits for them like any other.

@@ -227,7 +227,9 @@ export class Relay {
       case "leave":
         return leave(cx, s, command.room, re);
       case "who":
-        return command.room === undefined ? this.#who(s, re) : whoInRoom(cx, s, command.room, re);
+        return command.room === undefined
+          ? this.#who(s, command.after, re)
+          : whoInRoom(cx, s, command.room, re);
       case "history":
         return history(cx, s, command, re);
       case "rooms":
@@ -235,11 +237,11 @@ export class Relay {
     }
   }
 
-  #who(s: Session, re: Re): void {
-    const users: string[] = [];
-    for (const u of this.#cx.users.values()) if (u.phase === "online") users.push(u.name);
-    for (const u of this.#cx.remote.values()) users.push(u.name);
-    this.#cx.send(s.conn, { type: "who", re, users });
+  /** `who`: a page of everyone online, in name order (docs/protocol.md §12). */
+  #who(s: Session, after: string | undefined, re: Re): void {
+    const cx = this.#cx;
+    const page = cx.directory.page(after, WHO_PAGE);
+    cx.send(s.conn, { type: "who", re, ...page, online: cx.online });
   }
 
   /** Runs a waiting session's continuation, then the commands that queued behind it. */
@@ -261,6 +263,9 @@ export class Relay {
     }
   }
 }
+
+/** The most names one `who` page lists. */
+const WHO_PAGE = 1000;
 
 /** About the bytes a waiting command holds: its strings, and a little for the rest. */
 function sizeOf(pending: Pending): number {

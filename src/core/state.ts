@@ -70,6 +70,8 @@ export interface Session {
   fromQueue: Set<string> | null;
   /** The session secret this login holds (docs/protocol.md §11), given by the host. */
   secret: string | null;
+  /** The users (keys) it exchanged a private message with since it logged in. */
+  contacts: Set<string> | null;
 }
 
 /** The rooms of a session that is in none: shared by all of them, so never written. */
@@ -92,6 +94,7 @@ export function newSession(conn: ConnId): Session {
     overflowed: false,
     fromQueue: null,
     secret: null,
+    contacts: null,
   };
 }
 

@@ -111,7 +111,7 @@ export type Reply =
       /** The recipient of a held message; lets the text codec say who. */
       to?: string;
     }
-  | { type: "who"; re: Re; room?: string; users: string[] }
+  | { type: "who"; re: Re; room?: string; users: string[]; online?: number; next?: string }
   | { type: "history"; re: Re; with: string; messages: ChatMessage[]; more: boolean }
   | { type: "rooms"; re: Re; rooms: { room: string; members: number; online: number }[] }
   | { type: "pong"; re: Re }

@@ -12,7 +12,9 @@ export interface RelayConfig {
   adminToken: string | null;
   auth: "open" | "token";
   jwtSecret: string | null;
-  presence: "all" | "off";
+  presence: "auto" | "all" | "shared" | "off";
+  /** Where `auto` presence stops telling everyone (docs/protocol.md §12). */
+  presenceAll: number;
   /** Commands per second per connection; 0: no limit. */
   rateLimit: number;
   maxFrameBytes: number;
@@ -62,7 +64,8 @@ const Environment = v.object({
   RELAY_ADMIN_TOKEN: v.optional(v.pipe(v.string(), v.minLength(8, "at least 8 characters"))),
   RELAY_AUTH: v.optional(v.picklist(["open", "token"]), "open"),
   RELAY_JWT_SECRET: v.optional(v.pipe(v.string(), v.nonEmpty())),
-  RELAY_PRESENCE: v.optional(v.picklist(["all", "off"]), "all"),
+  RELAY_PRESENCE: v.optional(v.picklist(["auto", "all", "shared", "off"]), "auto"),
+  RELAY_PRESENCE_ALL: v.optional(Count(0), "500"),
   RELAY_RATE_LIMIT: v.optional(Count(0), "20"),
   RELAY_MAX_FRAME_BYTES: v.optional(Count(64), "8192"),
   RELAY_MAX_QUEUED: v.optional(Count(1), "1000"),
@@ -115,6 +118,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       auth: e.RELAY_AUTH,
       jwtSecret: e.RELAY_JWT_SECRET ?? null,
       presence: e.RELAY_PRESENCE,
+      presenceAll: e.RELAY_PRESENCE_ALL,
       rateLimit: e.RELAY_RATE_LIMIT,
       maxFrameBytes: e.RELAY_MAX_FRAME_BYTES,
       maxQueued: e.RELAY_MAX_QUEUED,

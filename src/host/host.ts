@@ -46,6 +46,7 @@ export interface Link {
 export type HostConfig = Pick<
   RelayConfig,
   | "presence"
+  | "presenceAll"
   | "rateLimit"
   | "maxFrameBytes"
   | "maxQueued"
@@ -120,6 +121,7 @@ export class Host {
     this.#schedule = deps.schedule ?? ((flush) => setTimeout(flush, 0));
     this.relay = new Relay({
       presence: config.presence,
+      presenceAll: config.presenceAll,
       node: this.#bus.node,
       clustered: this.#bus.clustered,
       log: config.history > 0,

@@ -20,7 +20,7 @@ describe("WebSocket on Node", () => {
     const a = await wsUser(relay.httpPort, "a1");
     a.sendJson({ type: "rooms", id: "r" }, { type: "who", id: "w" }, { type: "nope", id: "n" });
     expect(await a.json()).toEqual({ type: "rooms", re: "r", rooms: [] });
-    expect(await a.json()).toEqual({ type: "who", re: "w", users: ["a1"] });
+    expect(await a.json()).toEqual({ type: "who", re: "w", online: 1, users: ["a1"] });
     expect(await a.json()).toMatchObject({ type: "error", re: "n", code: "bad_command" });
     a.close();
   });

@@ -1,0 +1,103 @@
+import { describe, expect, test } from "vitest";
+import type { Effect } from "../../src/core/mod.ts";
+import { to, World } from "./world.ts";
+
+/** How many messages these effects send, to all connections together. */
+function deliveries(effects: Effect[]): number {
+  let n = 0;
+  for (const e of effects) {
+    if (e.type === "send") n++;
+    if (e.type === "fanout") n += e.conns.length;
+    if (e.type === "stream") n += e.messages.length;
+  }
+  return n;
+}
+
+/** A world with `n` users online (conns 1..n), named u1..un, each alone. */
+function crowd(n: number, presence: "auto" | "shared" | "all" = "auto"): World {
+  const w = new World({ presence });
+  for (let i = 1; i <= n; i++) w.login(i, `u${i}`);
+  return w;
+}
+
+describe("presence on a big server (docs/protocol.md §12)", () => {
+  test("auto tells everyone while at most RELAY_PRESENCE_ALL are online", () => {
+    const w = new World({ presence: "auto", presenceAll: 3 });
+    w.login(1, "amy");
+    w.login(2, "bob");
+    expect(to(1, w.login(3, "cat"))).toEqual([{ type: "presence", name: "cat", status: "online" }]);
+    // A fourth user online: past the threshold, only those who share something hear.
+    expect(to(1, w.login(4, "dan"))).toEqual([]);
+  });
+
+  test("shared: those in a room with the user, and those who wrote with them, are told", () => {
+    const w = crowd(3, "shared");
+    w.cmd(1, { type: "join", room: "#x" });
+    w.cmd(2, { type: "join", room: "#x" });
+    w.cmd(3, { type: "msg", to: "u4", text: "see you" }); // u4 is offline: held
+    w.input({ type: "held", conn: 3, result: "held", now: w.now });
+    w.relay.handle({ type: "close", conn: 1, now: w.now });
+    const back = w.login(1, "u1");
+    expect(to(2, back)).toEqual([{ type: "presence", name: "u1", status: "online" }]);
+    expect(to(3, back)).toEqual([]);
+    // u3 wrote to u4: u3 hears u4 come, nobody else does.
+    const u4 = w.login(4, "u4");
+    expect(to(3, u4)).toContainEqual({ type: "presence", name: "u4", status: "online" });
+    expect(to(2, u4)).toEqual([]);
+  });
+
+  test("a login and a logout cost the same with 100 or 10,000 users online", () => {
+    const cost = (n: number) => {
+      const w = crowd(n);
+      w.login(n + 1, "newcomer");
+      const login = w.login(n + 2, "another");
+      const logout = w.relay.handle({ type: "close", conn: n + 2, now: w.now });
+      return deliveries(login) + deliveries(logout);
+    };
+    const small = cost(600);
+    expect(small).toBeLessThan(10);
+    expect(cost(10_000)).toBe(small);
+  });
+
+  test("welcome lists at most 100 names, those sharing a room first, and says how many", () => {
+    const w = crowd(300);
+    w.cmd(250, { type: "join", room: "#club" });
+    w.cmd(260, { type: "join", room: "#club" });
+    w.input({ type: "memberships", rooms: [{ room: "#club", members: ["zoe"] }] });
+    const [welcome] = to(999, w.login(999, "zoe"));
+    if (welcome?.type !== "welcome") throw new Error("no welcome");
+    expect(welcome.rooms).toEqual(["#club"]);
+    expect(welcome.users).toHaveLength(100);
+    expect(welcome.users.slice(0, 2)).toEqual(["u250", "u260"]);
+    expect(welcome.online).toBe(301);
+    expect(welcome.users).not.toContain("zoe");
+  });
+
+  test("who pages through everyone, 1000 a page, in name order, case-insensitively", () => {
+    const w = crowd(2500);
+    w.login(9001, "Aaron");
+    const first = to(1, w.cmd(1, { type: "who" }))[0];
+    if (first?.type !== "who") throw new Error("no who");
+    expect(first.users).toHaveLength(1000);
+    expect(first.online).toBe(2501);
+    expect(first.users[0]).toBe("Aaron");
+    const sorted = [...first.users].sort((a, b) => (a.toLowerCase() < b.toLowerCase() ? -1 : 1));
+    expect(first.users).toEqual(sorted);
+    const seen = new Set(first.users);
+    let next = first.next;
+    while (next !== undefined) {
+      const page = to(1, w.cmd(1, { type: "who", after: next }))[0];
+      if (page?.type !== "who") throw new Error("no who");
+      for (const u of page.users) seen.add(u);
+      next = page.next;
+    }
+    expect(seen.size).toBe(2501);
+  });
+
+  test("who in a shared room still lists the room's members online", () => {
+    const w = crowd(3);
+    w.cmd(1, { type: "join", room: "#x" });
+    w.cmd(2, { type: "join", room: "#x" });
+    expect(to(3, w.cmd(3, { type: "who", room: "#x" }))).toMatchObject([{ users: ["u1", "u2"] }]);
+  });
+});
