@@ -1,10 +1,13 @@
 import type { BusEvent } from "./bus.ts";
 import type { Context } from "./context.ts";
+import { EVERYONE } from "./conversation.ts";
 import { kickOut } from "./departure.ts";
+import { idNode } from "./ids.ts";
 import { remoteMessage } from "./messages.ts";
 import { nameKey } from "./names.ts";
 import { remotePresence } from "./presence.ts";
 import { addMember, removeMember, roomOf } from "./rooms.ts";
+import type { ChatMessage } from "./types.ts";
 
 /** What another node said. */
 export function heard(cx: Context, e: BusEvent): void {
@@ -37,6 +40,8 @@ export function heard(cx: Context, e: BusEvent): void {
       return;
     }
     case "message":
+      // Heard already: the log was read after a cut, and the bus was slower.
+      if (!cx.heard.add(e.message.id)) return;
       return remoteMessage(cx, e.scope, e.message);
     case "announce":
       return cx.toEveryone(null, { type: "announce", text: e.text, ts: e.ts });
@@ -50,13 +55,36 @@ export function heard(cx: Context, e: BusEvent): void {
   }
 }
 
-/** This node joined (or rejoined) its cluster: it says what it holds and asks the others. */
-export function sync(cx: Context): void {
+/**
+ * This node joined (or rejoined) its cluster: it says what it holds and asks the others.
+ * What was said meanwhile to users here it could not hear: private messages were held for
+ * them (it asks the store), and room and `*` messages are in the logs (it reads them from
+ * a little before the last message it heard).
+ */
+export function sync(cx: Context, now: number): void {
   cx.publish({ kind: "hello", node: cx.node });
   cx.publish(nodeState(cx));
-  // While the bus was away, messages for users here were held instead: look for them.
+  const convs = new Set<string>();
   for (const u of cx.users.values()) {
-    if (u.phase === "online") cx.push({ type: "recheckHeld", key: u.key });
+    if (u.phase !== "online") continue;
+    cx.push({ type: "recheckHeld", key: u.key });
+    convs.add(EVERYONE);
+    for (const room of u.rooms.keys()) convs.add(room);
+  }
+  if (convs.size > 0 && cx.options.log) {
+    cx.push({ type: "catchUp", convs: [...convs], since: cx.heard.since() });
+  }
+  cx.heard.touch(now);
+}
+
+/** Delivers what the logs held of rooms and `*` that this node had not heard. */
+export function caughtUp(cx: Context, messages: ChatMessage[]): void {
+  const sorted = [...messages].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  for (const m of sorted) {
+    // Accepted here (delivered here already), or heard from the bus after all.
+    if (idNode(m.id) === cx.node || !cx.heard.add(m.id)) continue;
+    if (m.to === EVERYONE) remoteMessage(cx, "all", m);
+    else if (m.to.startsWith("#")) remoteMessage(cx, "room", m);
   }
 }
 

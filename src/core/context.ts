@@ -1,5 +1,6 @@
 import type { BusEvent, RemoteUser } from "./bus.ts";
 import { Directory } from "./directory.ts";
+import { HeardMessages } from "./heard.ts";
 import { MessageIds } from "./ids.ts";
 import type { Room, Session } from "./state.ts";
 import type { ConnId, Effect, ErrorCode, Re, RelayError, ServerMessage } from "./types.ts";
@@ -40,7 +41,7 @@ const DEFAULTS: RelayOptions = {
   presenceAll: 500,
   maxBacklog: 256,
   maxBacklogBytes: 256 * 1024,
-  maxBacklogBytesBeforeLogin: 4096,
+  maxBacklogBytesBeforeLogin: 32 * 1024,
   node: "",
   clustered: false,
   log: true,
@@ -67,6 +68,8 @@ export class Context {
   readonly remote = new Map<string, RemoteUser>();
   /** Everyone online, here and elsewhere, in name order. */
   readonly directory = new Directory();
+  /** Messages heard from other nodes lately (see `cluster.ts`). */
+  readonly heard = new HeardMessages();
   /** The sessions here that exchanged a private message with a user (by key) since login. */
   readonly watchers = new Map<string, Set<Session>>();
   shuttingDown = false;

@@ -35,3 +35,29 @@ export class MessageIds {
 }
 
 const SEQ_LIMIT = 36 ** 4;
+
+/**
+ * The time (ms since the epoch) a message id was made at, as `MessageIds.next` wrote it.
+ *
+ * @example
+ * idTime(new MessageIds().next(1000)); // 1000
+ */
+export function idTime(id: string): number {
+  return Number.parseInt(id.slice(0, 9), 36);
+}
+
+/**
+ * The smallest id made at time `ms` or later, by any node: an id that sorts before every
+ * message accepted from then on.
+ *
+ * @example
+ * idAt(1000) <= new MessageIds("a").next(1000); // true
+ */
+export function idAt(ms: number): string {
+  return Math.max(0, Math.floor(ms)).toString(36).padStart(9, "0");
+}
+
+/** The tag of the node that made an id ("" for a lone node). */
+export function idNode(id: string): string {
+  return id.slice(13);
+}

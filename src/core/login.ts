@@ -9,6 +9,9 @@ import { enterRooms } from "./rooms.ts";
 import type { Session, WaitingOf } from "./state.ts";
 import type { AuthResult, ChatMessage, Command, Re, Replay, ServerMessage } from "./types.ts";
 
+/** When a user logged in on a cluster node, how long until the store is asked again for what is held for them. */
+const RECHECK_MS = 1000;
+
 /** How many names `welcome.users` lists at most (docs/protocol.md §12). */
 const WELCOME_USERS = 100;
 
@@ -99,7 +102,10 @@ export function loaded(
     // Held messages are in the replay once, marked as both; the newest `resumeMax` go.
     const byId = new Map<string, ChatMessage>();
     for (const m of replay.messages) byId.set(m.id, { ...m, replay: true });
-    for (const m of messages) byId.set(m.id, { ...m, replay: true });
+    // A held message the client saw (its id is not after `since`) is only let go: a node
+    // that died before the store forgot it must not make it come twice.
+    for (const m of messages)
+      if (w.since === undefined || m.id > w.since) byId.set(m.id, { ...m, replay: true });
     messages = [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const max = cx.options.resumeMax;
     if (messages.length > max) {
@@ -122,6 +128,8 @@ export function loaded(
   });
   if (!w.takeover) presence(cx, s, "online");
   cx.publish({ kind: "online", node: cx.node, name: s.name, quiet: w.takeover, rooms });
+  // A node that did not know yet that the user is here may be holding a message for them.
+  if (cx.options.clustered) cx.push({ type: "recheckHeld", key: s.key, afterMs: RECHECK_MS });
   // Held messages left out of a replay are in the log (and `gap` says so): all are let go.
   const drop = held.length > 0 ? { key: s.key, ids: held.map((m) => m.id) } : null;
   if (messages.length === 0 && drop === null) return admitted(cx, s);

@@ -1,4 +1,4 @@
-import { forgetNode, heard, sync } from "./cluster.ts";
+import { caughtUp, forgetNode, heard, sync } from "./cluster.ts";
 import { Context, isoTime, type RelayOptions } from "./context.ts";
 import { detach, kickOut } from "./departure.ts";
 import { history, historyLoaded } from "./log.ts";
@@ -143,7 +143,10 @@ export class Relay {
         if (input.event.node !== cx.node) heard(cx, input.event);
         break;
       case "sync":
-        sync(cx);
+        sync(cx, input.now);
+        break;
+      case "caughtUp":
+        caughtUp(cx, input.messages);
         break;
       case "nodeDown":
         forgetNode(cx, input.node, true);
@@ -156,6 +159,15 @@ export class Relay {
   isLoggedIn(conn: ConnId): boolean {
     const phase = this.#cx.sessions.get(conn)?.phase;
     return phase === "online" || phase === "admitting";
+  }
+
+  /**
+   * Whether the connection's plain text lines are chat rather than a login: it logged in, or
+   * a login is under way (so a script's `name` then `hello` sends `hello`, whatever the timing).
+   */
+  isChatting(conn: ConnId): boolean {
+    const phase = this.#cx.sessions.get(conn)?.phase;
+    return phase !== undefined && phase !== "anonymous" && phase !== "closed";
   }
 
   /** Whether a user of this name is online (or logging in), here or on another node. */

@@ -193,6 +193,8 @@ export type Input =
   | { type: "handedOver"; conn: ConnId; result: "sent" | HoldResult; now: number }
   /** A user online here and what the store holds for them (answers `recheckHeld`). */
   | { type: "heldFound"; key: string; messages: ChatMessage[]; now: number }
+  /** What the logs hold of rooms and `*` since the bus was last heard (answers `catchUp`). */
+  | { type: "caughtUp"; messages: ChatMessage[]; now: number }
   | { type: "userLooked"; conn: ConnId; known: boolean; now: number }
   /** A page of a conversation's log; null when the name asked about never logged in. */
   | {
@@ -268,8 +270,16 @@ export type Effect =
       key: string;
       event: Extract<BusEvent, { kind: "message" }>;
     }
-  /** Load what the store holds for a user online here; answer with `heldFound`. */
-  | { type: "recheckHeld"; key: string }
+  /**
+   * Load what the store holds for a user online here (`afterMs` from now, when set);
+   * answer with `heldFound`.
+   */
+  | { type: "recheckHeld"; key: string; afterMs?: number }
+  /**
+   * After the bus was away: read the messages of these conversations (rooms, `*`) after
+   * `since`, which other nodes published while this node could not hear; answer `caughtUp`.
+   */
+  | { type: "catchUp"; convs: string[]; since: string }
   /**
    * Read a page of a conversation's log (after checking, when `user` is set, that this
    * name ever logged in); answer with `historyLoaded`.

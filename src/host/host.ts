@@ -447,11 +447,22 @@ export class Host {
         );
         break;
       }
-      case "recheckHeld":
+      case "recheckHeld": {
+        const recheck = () =>
+          this.#await(
+            this.#store.held(effect.key),
+            (messages) => ({ type: "heldFound", key: effect.key, messages, now: this.#clock() }),
+            [],
+          );
+        if (effect.afterMs === undefined) recheck();
+        else setTimeout(() => this.#stopping || recheck(), effect.afterMs);
+        break;
+      }
+      case "catchUp":
         this.#await(
-          this.#store.held(effect.key),
-          (messages) => ({ type: "heldFound", key: effect.key, messages, now: this.#clock() }),
-          [],
+          this.#store.since(effect.convs, effect.since, CATCH_UP_MAX),
+          ({ messages }) => ({ type: "caughtUp", messages, now: this.#clock() }),
+          { messages: [], gap: false },
         );
         break;
       case "membership": {
@@ -491,6 +502,9 @@ export class Host {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** The most messages a node reads back from the logs after its bus was away. */
+const CATCH_UP_MAX = 10_000;
 
 /** Why a message was refused when the log could not keep it. */
 const NOT_KEPT = "the server could not keep this message (its store failed); send it again";

@@ -151,10 +151,9 @@ describe("commands waiting behind a login", () => {
     const w = new World();
     w.open(A);
     w.cmd(A, { type: "login", name: "alice" });
-    // About 4 KiB may wait before the login is through: two 1,500-character lines fit.
-    const text = "x".repeat(1500);
-    expect(w.cmd(A, { type: "msg", to: "bob", text })).toEqual([]);
-    expect(w.cmd(A, { type: "msg", to: "bob", text })).toEqual([]);
+    // About 32 KiB may wait before the login is through: eight 4,000-character lines fit.
+    const text = "x".repeat(4000);
+    for (let i = 0; i < 8; i++) expect(w.cmd(A, { type: "msg", to: "bob", text })).toEqual([]);
     const third = w.cmd(A, { type: "msg", to: "bob", text });
     expect(to(A, third)).toEqual([{ type: "bye", reason: "flood" }]);
     expect(third).toContainEqual({ type: "close", conn: A });
