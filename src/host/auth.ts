@@ -1,5 +1,5 @@
 import { verify } from "hono/jwt";
-import type { AuthResult } from "../core/mod.ts";
+import { type AuthResult, nameKey } from "../core/mod.ts";
 import type { RelayConfig } from "./config.ts";
 import type { PasswordRecord, Store } from "./store/store.ts";
 
@@ -27,7 +27,8 @@ export const PBKDF2_ITERATIONS = 210_000;
 /**
  * Checks a login (docs/protocol.md §6). In open mode a name without a password is free, a
  * password given for it registers it (when `mayRegister`), and a registered name needs its
- * password. In token mode the token must be a valid HS256 JWT whose `sub` is the name.
+ * password. In token mode the token must be a valid HS256 JWT, with an `exp` still to
+ * come, whose `sub` is the name.
  */
 export async function authenticate(
   attempt: LoginAttempt,
@@ -52,11 +53,16 @@ export async function authenticate(
   return winner && (await checkPassword(attempt.password, winner)) ? "verified" : "auth_failed";
 }
 
-/** The name key a valid token speaks for, or null for a bad, expired or unsigned token. */
+/**
+ * The name key a valid token speaks for, or null for a bad, expired or unsigned token, or
+ * one without `exp`: a token that never expires would be a password nobody can change.
+ */
 async function tokenSubject(token: string, secret: string): Promise<string | null> {
   try {
     const payload = await verify(token, secret, "HS256");
-    return typeof payload.sub === "string" ? payload.sub.normalize("NFC").toLowerCase() : null;
+    // verify checks `exp` only when it is there (and then that it is a number in the future).
+    if (payload.exp === undefined) return null;
+    return typeof payload.sub === "string" ? nameKey(payload.sub.normalize("NFC")) : null;
   } catch {
     return null; // hono's verify throws for every kind of bad token
   }

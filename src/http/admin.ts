@@ -1,7 +1,6 @@
-import { Hono } from "hono";
-import { bearerAuth } from "hono/bearer-auth";
+import { Hono, type MiddlewareHandler } from "hono";
 import * as v from "valibot";
-import type { Host } from "../host/mod.ts";
+import { type Host, sameBytes } from "../host/mod.ts";
 
 const Kick = v.object({ name: v.string(), reason: v.optional(v.string()) });
 const Announce = v.object({
@@ -14,7 +13,7 @@ const Announce = v.object({
  */
 export function adminRoutes(host: Host, token: string, stop: () => void): Hono {
   const admin = new Hono();
-  admin.use("*", bearerAuth({ token }));
+  admin.use("*", bearerOnly(token));
   admin.get("/sessions", (c) => c.json(host.sessions()));
   admin.post("/kick", async (c) => {
     const body = v.safeParse(Kick, await c.req.json().catch(() => null));
@@ -35,4 +34,36 @@ export function adminRoutes(host: Host, token: string, stop: () => void): Hono {
     return c.json({ stopping: true });
   });
   return admin;
+}
+
+/** `Authorization: Bearer <token>`: the scheme is case-insensitive (RFC 7235), the token is not. */
+const BEARER = /^bearer +([A-Za-z0-9._~+/-]+=*) *$/i;
+
+/**
+ * A middleware that lets a request through only with `Authorization: Bearer <token>`; a
+ * missing header, another scheme or a wrong token get 401 (docs/protocol.md §10). The
+ * tokens are compared by their SHA-256 digests, byte by byte in constant time, so neither
+ * the answer's timing nor an early exit tells how much of a guess was right, nor its length.
+ *
+ * @example
+ * const admin = new Hono();
+ * admin.use("*", bearerOnly("a-long-random-operator-token"));
+ */
+export function bearerOnly(token: string): MiddlewareHandler {
+  const expected = sha256(token);
+  return async (c, next) => {
+    const presented = BEARER.exec(c.req.header("authorization") ?? "")?.[1];
+    // Digest even a missing token, so that a refusal takes as long whatever came.
+    const digest = await sha256(presented ?? "");
+    if (presented === undefined || !sameBytes(digest, await expected)) {
+      return c.json({ error: "this call needs Authorization: Bearer <admin token>" }, 401, {
+        "www-authenticate": 'Bearer realm="relay admin"',
+      });
+    }
+    await next();
+  };
+}
+
+async function sha256(text: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
 }

@@ -4,7 +4,7 @@ import { LineClient, textUser } from "../support/client.ts";
 import { spawnRelay } from "../support/process.ts";
 import { startRelay } from "../support/server.ts";
 
-const SECRET = "jwt-secret-for-tests";
+const SECRET = "jwt-secret-for-tests-at-least-32-bytes";
 const TOKEN = "operator-token-for-tests";
 
 describe("token mode", () => {

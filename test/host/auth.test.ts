@@ -56,7 +56,7 @@ describe("accounts on demand", () => {
 });
 
 describe("token mode", () => {
-  const SECRET = "s3cret-for-tests";
+  const SECRET = "s3cret-for-tests-of-32-bytes-or-more";
   const auth = { mode: "token", secret: SECRET } as const;
   const now = Math.floor(Date.now() / 1000);
   const store = new MemoryStore();
@@ -83,6 +83,37 @@ describe("token mode", () => {
       "auth_failed",
     ],
     ["garbage", async (): Promise<string> => "not.a.jwt", "auth_failed"],
+    ["a token without exp", (): Promise<string> => sign({ sub: "tia" }, SECRET), "auth_failed"],
+    [
+      "a token without exp, even with iat",
+      (): Promise<string> => sign({ sub: "tia", iat: now }, SECRET),
+      "auth_failed",
+    ],
+    [
+      "an exp that is not a number",
+      (): Promise<string> => sign(loose({ sub: "tia", exp: `${now + 60}` }), SECRET),
+      "auth_failed",
+    ],
+    [
+      "an exp of null",
+      (): Promise<string> => sign(loose({ sub: "tia", exp: null }), SECRET),
+      "auth_failed",
+    ],
+    [
+      "a token not valid yet",
+      (): Promise<string> => sign({ sub: "tia", exp: now + 120, nbf: now + 60 }, SECRET),
+      "auth_failed",
+    ],
+    [
+      "another algorithm",
+      (): Promise<string> => sign({ sub: "tia", exp: now + 60 }, SECRET, "HS512"),
+      "auth_failed",
+    ],
+    [
+      "an unsigned token (alg none)",
+      async (): Promise<string> => unsigned({ sub: "tia", exp: now + 60 }),
+      "auth_failed",
+    ],
   ] as const)("%s", async (_, token, result) => {
     expect(
       await authenticate({ key: "tia", token: await token(), mayRegister: true }, auth, store),
@@ -93,3 +124,15 @@ describe("token mode", () => {
     expect(await authenticate({ key: "tia", mayRegister: true }, auth, store)).toBe("auth_failed");
   });
 });
+
+/** A JWT with `alg: none` and no signature, which no server may take. */
+function unsigned(payload: object): string {
+  const part = (value: object) =>
+    btoa(JSON.stringify(value)).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+  return `${part({ alg: "none", typ: "JWT" })}.${part(payload)}.`;
+}
+
+/** A payload as a careless issuer might write it, past the JWT types' checks. */
+function loose(payload: Record<string, unknown>): Parameters<typeof sign>[0] {
+  return payload as Parameters<typeof sign>[0];
+}

@@ -54,6 +54,60 @@ describe("HTTP", () => {
     expect((await call(httpPort, "/admin/sessions")).status).toBe(200);
   });
 
+  test("a missing header, another scheme or a wrong token get 401 on every admin call", async () => {
+    const { tcpPort, httpPort } = await startRelay({ RELAY_ADMIN_TOKEN: TOKEN });
+    const kim = await textUser(tcpPort as number, "kim");
+    const basic = `Basic ${btoa(`admin:${TOKEN}`)}`;
+    const refused = [
+      null,
+      basic,
+      `Digest ${TOKEN}`,
+      TOKEN,
+      "Bearer",
+      "Bearer ",
+      `Bearer ${TOKEN}x`,
+      `Bearer ${TOKEN.slice(0, -1)}`,
+      `Bearer ${TOKEN.toUpperCase()}`,
+      `Bearer ${TOKEN} ${TOKEN}`,
+      `Bearer "${TOKEN}"`,
+      "Bearer wrong-token-of-some-length",
+    ];
+    const calls: [string, RequestInit][] = [
+      ["/admin/sessions", {}],
+      ["/admin/nowhere", {}],
+      ["/admin/announce", { method: "POST", body: JSON.stringify({ text: "nope" }) }],
+      ["/admin/kick", { method: "POST", body: JSON.stringify({ name: "kim" }) }],
+      ["/admin/shutdown", { method: "POST" }],
+    ];
+    for (const authorization of refused) {
+      for (const [path, init] of calls) {
+        const headers = new Headers(init.headers);
+        if (authorization !== null) headers.set("authorization", authorization);
+        const res = await fetch(`http://127.0.0.1:${httpPort}${path}`, { ...init, headers });
+        expect([authorization, path, res.status]).toEqual([authorization, path, 401]);
+        expect(res.headers.get("www-authenticate")).toMatch(/^Bearer /);
+      }
+    }
+    // None of them did anything: kim is still here and heard no announcement.
+    kim.send("/ping");
+    expect(await kim.line()).toBe("* pong");
+    // The scheme is case-insensitive (RFC 7235); the token is not.
+    const lower = await fetch(`http://127.0.0.1:${httpPort}/admin/sessions`, {
+      headers: { authorization: `bearer ${TOKEN}` },
+    });
+    expect(lower.status).toBe(200);
+    kim.close();
+  });
+
+  test("without RELAY_ADMIN_TOKEN every admin call is 404, whatever it carries", async () => {
+    const { httpPort } = await startRelay();
+    for (const token of [TOKEN, null]) {
+      expect((await call(httpPort, "/admin/sessions", {}, token)).status).toBe(404);
+      const post = { method: "POST", body: JSON.stringify({ text: "x" }) };
+      expect((await call(httpPort, "/admin/announce", post, token)).status).toBe(404);
+    }
+  });
+
   test("operators list sessions, announce and kick", async () => {
     const { tcpPort, httpPort } = await startRelay({ RELAY_ADMIN_TOKEN: TOKEN });
     const kim = await textUser(tcpPort as number, "kim");
