@@ -4,6 +4,8 @@
  */
 export * from "./bus.ts";
 export * from "./conversation.ts";
+export * from "./directory.ts";
+export * from "./heard.ts";
 export * from "./ids.ts";
 export * from "./names.ts";
 export * from "./relay.ts";

@@ -1,5 +1,12 @@
 import { describe, expect, test } from "vitest";
-import { type ChatMessage, type Effect, nameKey, privateConversation } from "../../src/core/mod.ts";
+import {
+  type ChatMessage,
+  type Effect,
+  HEARD_WINDOW_MS,
+  idAt,
+  nameKey,
+  privateConversation,
+} from "../../src/core/mod.ts";
 import { errors, to, World } from "./world.ts";
 
 const A = 1;
@@ -362,5 +369,47 @@ describe("rooms you stay in", () => {
       { type: "ok", users: ["alice", "bob"] },
     ]);
     expect(errors(C, w.cmd(C, { type: "msg", to: "#x", text: "x" }))).toEqual(["not_in_room"]);
+  });
+});
+
+describe("a node whose bus was cut", () => {
+  /** Node b with alice online in #dev, having heard one message of node a. */
+  function cutNode() {
+    const w = new World({ clustered: true, node: "b" });
+    w.input({ type: "memberships", rooms: [{ room: "#dev", members: ["alice", "zed"] }] });
+    w.login(A, "alice");
+    const heard = message(`${idAt(w.now)}0000a`, "zed", "#dev", "heard");
+    w.input({
+      type: "bus",
+      event: { kind: "message", node: "a", scope: "room", message: heard },
+      now: w.now,
+    });
+    return { w, heard };
+  }
+
+  test("reads the logs of its users' rooms and * from before the last message it heard", () => {
+    const { w } = cutNode();
+    const synced = w.input({ type: "sync", now: w.now + 60_000 });
+    expect(synced).toContainEqual({
+      type: "catchUp",
+      convs: ["*", "#dev"],
+      since: idAt(w.now - HEARD_WINDOW_MS),
+    });
+  });
+
+  test("delivers what it had not heard, once, and nothing it had or accepted itself", () => {
+    const { w, heard } = cutNode();
+    const missed = message(`${idAt(w.now + 10)}0000a`, "zed", "#dev", "missed");
+    const all = message(`${idAt(w.now + 20)}0000a`, "zed", "*", "to all");
+    const own = message(`${idAt(w.now + 30)}0000b`, "alice", "#dev", "own");
+    const caught = w.input({ type: "caughtUp", messages: [all, own, heard, missed], now: w.now });
+    expect(to(A, caught)).toEqual([missed, all]);
+    // The bus brings one of them after all: not twice.
+    const late = w.input({
+      type: "bus",
+      event: { kind: "message", node: "a", scope: "room", message: missed },
+      now: w.now,
+    });
+    expect(to(A, late)).toEqual([]);
   });
 });
