@@ -1,13 +1,12 @@
 import type { BusEvent } from "./bus.ts";
+import { CatchUp, holdBack } from "./catchup.ts";
 import type { Context } from "./context.ts";
 import { EVERYONE } from "./conversation.ts";
 import { kickOut } from "./departure.ts";
-import { idNode } from "./ids.ts";
 import { remoteMessage } from "./messages.ts";
 import { nameKey } from "./names.ts";
 import { remotePresence } from "./presence.ts";
 import { addMember, removeMember, roomOf } from "./rooms.ts";
-import type { ChatMessage } from "./types.ts";
 
 /** What another node said. */
 export function heard(cx: Context, e: BusEvent): void {
@@ -42,6 +41,7 @@ export function heard(cx: Context, e: BusEvent): void {
     case "message":
       // Heard already: the log was read after a cut, and the bus was slower.
       if (!cx.heard.add(e.message.id)) return;
+      if (holdBack(cx, e.scope, e.message)) return;
       return remoteMessage(cx, e.scope, e.message);
     case "announce":
       return cx.toEveryone(null, { type: "announce", text: e.text, ts: e.ts });
@@ -65,27 +65,25 @@ export function sync(cx: Context, now: number): void {
   cx.publish({ kind: "hello", node: cx.node });
   cx.publish(nodeState(cx));
   const convs = new Set<string>();
+  let asked = 0;
   for (const u of cx.users.values()) {
     if (u.phase !== "online") continue;
-    cx.push({ type: "recheckHeld", key: u.key });
+    cx.push({ type: "recheckHeld", key: u.key, sync: true });
+    asked++;
     convs.add(EVERYONE);
     for (const room of u.rooms.keys()) convs.add(room);
   }
   if (convs.size > 0 && cx.options.log) {
     cx.push({ type: "catchUp", convs: [...convs], since: cx.heard.since() });
+    asked++;
+  }
+  // A sync during a catch-up: the answers of both are awaited.
+  if (asked > 0) {
+    const caught = cx.catchUp?.caught ?? [];
+    cx.catchUp = new CatchUp(asked + (cx.catchUp?.pending ?? 0));
+    cx.catchUp.caught.push(...caught);
   }
   cx.heard.touch(now);
-}
-
-/** Delivers what the logs held of rooms and `*` that this node had not heard. */
-export function caughtUp(cx: Context, messages: ChatMessage[]): void {
-  const sorted = [...messages].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  for (const m of sorted) {
-    // Accepted here (delivered here already), or heard from the bus after all.
-    if (idNode(m.id) === cx.node || !cx.heard.add(m.id)) continue;
-    if (m.to === EVERYONE) remoteMessage(cx, "all", m);
-    else if (m.to.startsWith("#")) remoteMessage(cx, "room", m);
-  }
 }
 
 /** Everything this node holds, for a node that asks. */

@@ -1,4 +1,5 @@
 import type { BusEvent, RemoteUser } from "./bus.ts";
+import type { CatchUp } from "./catchup.ts";
 import { Directory } from "./directory.ts";
 import { HeardMessages } from "./heard.ts";
 import { MessageIds } from "./ids.ts";
@@ -68,6 +69,8 @@ export class Context {
   readonly remote = new Map<string, RemoteUser>();
   /** Everyone online, here and elsewhere, in name order. */
   readonly directory = new Directory();
+  /** A catch-up after the bus was away, while its answers come in. */
+  catchUp: CatchUp | null = null;
   /** Messages heard from other nodes lately (see `cluster.ts`). */
   readonly heard = new HeardMessages();
   /** The sessions here that exchanged a private message with a user (by key) since login. */

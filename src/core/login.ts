@@ -1,3 +1,4 @@
+import { floorOf } from "./catchup.ts";
 import { forgetRemote } from "./cluster.ts";
 import type { Context } from "./context.ts";
 import { UNAVAILABLE } from "./context.ts";
@@ -95,6 +96,7 @@ export function loaded(
   w: WaitingOf<"load">,
   held: ChatMessage[],
   replay: Replay | null,
+  now: number,
 ): void {
   let messages = held.map((m): ChatMessage => ({ ...m, queued: true }));
   let gap = replay?.gap ?? false;
@@ -115,6 +117,7 @@ export function loaded(
   }
   const rooms = [...s.rooms.values()].map((r) => r.name);
   cx.directory.add(s.key, s.name);
+  s.floor = floorOf(w.since, now);
   cx.send(s.conn, {
     type: "welcome",
     re: w.re,

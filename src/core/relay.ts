@@ -1,9 +1,10 @@
-import { caughtUp, forgetNode, heard, sync } from "./cluster.ts";
+import { heldCaught, logCaught } from "./catchup.ts";
+import { forgetNode, heard, sync } from "./cluster.ts";
 import { Context, isoTime, type RelayOptions } from "./context.ts";
 import { detach, kickOut } from "./departure.ts";
 import { history, historyLoaded } from "./log.ts";
 import { admitted, authenticated, loaded, login, quit } from "./login.ts";
-import { choose, choosePartner, held, receiveHeld, sendMessage } from "./messages.ts";
+import { choose, choosePartner, held, sendMessage } from "./messages.ts";
 import { nameKey } from "./names.ts";
 import { join, leave, listRooms, loadMemberships, whoInRoom } from "./rooms.ts";
 import { newSession, type Pending, type Session, type Waiting, type WaitingOf } from "./state.ts";
@@ -81,7 +82,7 @@ export class Relay {
       }
       case "loaded":
         this.#continue(input.conn, "load", input.now, (s, w) =>
-          loaded(cx, s, w, input.held, input.replay),
+          loaded(cx, s, w, input.held, input.replay, input.now),
         );
         break;
       case "streamed":
@@ -97,12 +98,9 @@ export class Relay {
             : held(cx, s, w, input.result),
         );
         break;
-      case "heldFound": {
-        const s = cx.users.get(input.key);
-        if (s?.phase !== "online") break;
-        for (const m of input.messages) receiveHeld(cx, s, { ...m, queued: true });
+      case "heldFound":
+        heldCaught(cx, input.key, input.messages, input.sync === true);
         break;
-      }
       case "userLooked":
         this.#continue(input.conn, "lookup", input.now, (s, w) =>
           input.known
@@ -146,7 +144,7 @@ export class Relay {
         sync(cx, input.now);
         break;
       case "caughtUp":
-        caughtUp(cx, input.messages);
+        logCaught(cx, input.messages);
         break;
       case "nodeDown":
         forgetNode(cx, input.node, true);

@@ -70,6 +70,8 @@ export interface Session {
   fromQueue: Set<string> | null;
   /** The session secret this login holds (docs/protocol.md §11), given by the host. */
   secret: string | null;
+  /** Messages with ids up to this one the session knew of, or did not need (`floorOf`). */
+  floor: string;
   /** The users (keys) it exchanged a private message with since it logged in. */
   contacts: Set<string> | null;
 }
@@ -94,6 +96,7 @@ export function newSession(conn: ConnId): Session {
     overflowed: false,
     fromQueue: null,
     secret: null,
+    floor: "",
     contacts: null,
   };
 }

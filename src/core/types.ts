@@ -192,7 +192,7 @@ export type Input =
   /** How a `handOver` ended: taken by the recipient's node, or else held (or not). */
   | { type: "handedOver"; conn: ConnId; result: "sent" | HoldResult; now: number }
   /** A user online here and what the store holds for them (answers `recheckHeld`). */
-  | { type: "heldFound"; key: string; messages: ChatMessage[]; now: number }
+  | { type: "heldFound"; key: string; messages: ChatMessage[]; sync?: boolean; now: number }
   /** What the logs hold of rooms and `*` since the bus was last heard (answers `catchUp`). */
   | { type: "caughtUp"; messages: ChatMessage[]; now: number }
   | { type: "userLooked"; conn: ConnId; known: boolean; now: number }
@@ -274,7 +274,7 @@ export type Effect =
    * Load what the store holds for a user online here (`afterMs` from now, when set);
    * answer with `heldFound`.
    */
-  | { type: "recheckHeld"; key: string; afterMs?: number }
+  | { type: "recheckHeld"; key: string; afterMs?: number; sync?: boolean }
   /**
    * After the bus was away: read the messages of these conversations (rooms, `*`) after
    * `since`, which other nodes published while this node could not hear; answer `caughtUp`.

@@ -451,7 +451,13 @@ export class Host {
         const recheck = () =>
           this.#await(
             this.#store.held(effect.key),
-            (messages) => ({ type: "heldFound", key: effect.key, messages, now: this.#clock() }),
+            (messages) => ({
+              type: "heldFound",
+              key: effect.key,
+              messages,
+              ...(effect.sync && { sync: true }),
+              now: this.#clock(),
+            }),
             [],
           );
         if (effect.afterMs === undefined) recheck();

@@ -411,7 +411,7 @@ describe("messages between nodes are never lost", () => {
     const b = c.node("b");
     const synced = b.input({ type: "sync", now: b.now });
     expect(synced.filter((e) => e.type === "recheckHeld")).toEqual([
-      { type: "recheckHeld", key: "bob" },
+      { type: "recheckHeld", key: "bob", sync: true },
     ]);
     const held = {
       type: "message" as const,
@@ -421,7 +421,16 @@ describe("messages between nodes are never lost", () => {
       text: "sent while the bus was cut",
       ts: "2026-01-02T03:04:05.000Z",
     };
-    const found = b.input({ type: "heldFound", key: "bob", messages: [held], now: b.now });
+    // The catch-up ends when the held messages and the logs have both been read.
+    const heldRead = b.input({
+      type: "heldFound",
+      key: "bob",
+      messages: [held],
+      sync: true,
+      now: b.now,
+    });
+    expect(to(B1, heldRead)).toEqual([]);
+    const found = b.input({ type: "caughtUp", messages: [], now: b.now });
     expect(to(B1, found)).toEqual([{ ...held, queued: true }]);
     expect(dropped(found)).toEqual(new Map([["bob", ["0001a"]]]));
     // Found again before the store dropped it: not handed over twice.

@@ -402,14 +402,26 @@ describe("a node whose bus was cut", () => {
     const missed = message(`${idAt(w.now + 10)}0000a`, "zed", "#dev", "missed");
     const all = message(`${idAt(w.now + 20)}0000a`, "zed", "*", "to all");
     const own = message(`${idAt(w.now + 30)}0000b`, "alice", "#dev", "own");
-    const caught = w.input({ type: "caughtUp", messages: [all, own, heard, missed], now: w.now });
-    expect(to(A, caught)).toEqual([missed, all]);
-    // The bus brings one of them after all: not twice.
-    const late = w.input({
-      type: "bus",
-      event: { kind: "message", node: "a", scope: "room", message: missed },
+    w.input({ type: "sync", now: w.now });
+    w.input({ type: "heldFound", key: "alice", messages: [], sync: true, now: w.now });
+    // While the logs are read, what the bus brings waits, to go out in id order.
+    const later = message(`${idAt(w.now + 40)}0000a`, "zed", "#dev", "later");
+    const bus = (m: ChatMessage) =>
+      w.input({
+        type: "bus",
+        event: { kind: "message", node: "a", scope: "room", message: m },
+        now: w.now,
+      });
+    expect(to(A, bus(later))).toEqual([]);
+    // Said before alice logged in: not hers to get live.
+    const early = message(`${idAt(w.now - 1000)}0000a`, "zed", "#dev", "early");
+    const caught = w.input({
+      type: "caughtUp",
+      messages: [all, own, heard, missed, early],
       now: w.now,
     });
-    expect(to(A, late)).toEqual([]);
+    expect(to(A, caught)).toEqual([missed, all, later]);
+    // The bus brings one of them after all: not twice.
+    expect(to(A, bus(missed))).toEqual([]);
   });
 });
