@@ -1,8 +1,9 @@
 import { idAt, idTime } from "./ids.ts";
 
 /**
- * The messages this node heard from the others in the last few seconds (by id), and the
- * newest time it heard of. When the bus comes back after a cut, the node reads the logs of
+ * The messages this node heard from the others in the last minute (by id), and the newest
+ * time it heard of: a message that comes twice (a publish sent again after a reconnect) is
+ * dropped the second time. When the bus comes back after a cut, the node reads the logs of
  * its rooms and `*` from a little before that time, and delivers what it did not hear; a
  * message heard both ways is delivered once.
  *
@@ -24,10 +25,8 @@ export class HeardMessages {
     this.#ids.add(id);
     this.#order.push(id);
     const time = idTime(id);
-    if (time > this.#newest) {
-      this.#newest = time;
-      this.#forget();
-    }
+    if (time > this.#newest) this.#newest = time;
+    this.#forget();
     return true;
   }
 
@@ -46,12 +45,16 @@ export class HeardMessages {
     return idAt(this.#newest - HEARD_WINDOW_MS);
   }
 
-  /** Forgets messages older than the window before the newest one heard. */
+  /**
+   * Forgets messages heard more than a minute before the newest one (or the oldest, past a
+   * count that bounds memory). A minute, not the catch-up window: a publish in flight when
+   * a Redis connection dropped is sent again once it is back, and comes a second time.
+   */
   #forget(): void {
-    const oldest = this.#newest - HEARD_WINDOW_MS;
+    const oldest = this.#newest - REMEMBER_MS;
     while (this.#head < this.#order.length) {
       const id = this.#order[this.#head] as string;
-      if (idTime(id) >= oldest) break;
+      if (idTime(id) >= oldest && this.#ids.size <= REMEMBER_MAX) break;
       this.#ids.delete(id);
       this.#head++;
     }
@@ -67,3 +70,7 @@ export class HeardMessages {
  * message takes between being accepted elsewhere and being published (its log commit).
  */
 export const HEARD_WINDOW_MS = 5000;
+
+/** How long, and how many, heard message ids are remembered to drop a second copy. */
+const REMEMBER_MS = 60_000;
+const REMEMBER_MAX = 500_000;
