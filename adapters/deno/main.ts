@@ -1,6 +1,6 @@
 import { authModeOf, Host, parseConfig, type RelayConfig } from "../../src/host/mod.ts";
 import { openBus } from "../shared/redis.ts";
-import { denoApp } from "./app.ts";
+import { allClosed, denoApp } from "./app.ts";
 import { openStore } from "./store.ts";
 import { listenTcp } from "./tcp.ts";
 
@@ -21,11 +21,12 @@ export async function startDeno(config: RelayConfig): Promise<() => Promise<void
     stopping ??= (async () => {
       tcp?.close();
       await host.shutdown();
+      await allClosed(host);
       await http.shutdown();
     })();
     return stopping;
   };
-  const app = denoApp(host, config.adminToken, () => void stop().then(() => Deno.exit(0)));
+  const app = denoApp(host, config, () => void stop().then(() => Deno.exit(0)));
   const http = Deno.serve(
     {
       hostname: config.host,

@@ -1,7 +1,11 @@
-import type { Host, Link } from "../../src/host/mod.ts";
+import type { Connection, Host, Link } from "../../src/host/mod.ts";
 
-/** How long a closing socket may take to send what it has before it is cut. */
-const CLOSE_GRACE_MS = 2000;
+/**
+ * How long a connection the server closes keeps reading (and dropping) what the peer still
+ * sends before it is cut: closing with unread bytes would reset the connection and destroy
+ * the replies the peer has not read yet, the bye among them.
+ */
+const LINGER_MS = 2000;
 const encoder = new TextEncoder();
 /** Bytes read at once: from this, while reads are small... */
 const READ_MIN = 1024;
@@ -25,20 +29,39 @@ function attach(host: Host, conn: Deno.TcpConn): void {
   conn.setNoDelay(true);
   // TCP probes a silent peer, so that a vanished client frees its name.
   conn.setKeepAlive(true);
+  let client: Connection | null = null;
   // Deno's writes are asynchronous: the link keeps what waits, and counts it for the host.
   const queue: Uint8Array[] = [];
   let unsent = 0;
   let writing = false;
+  /** The server is closing: what was written goes, then the write side shuts. */
   let closing = false;
+  /** Our write side is shut (FIN sent); the peer's end, or the linger, closes the rest. */
+  let shut = false;
+  /** The peer has nothing more to send. */
+  let ended = false;
   let done = false;
+  let linger: ReturnType<typeof setTimeout> | undefined;
   const finish = () => {
     if (done) return;
     done = true;
+    clearTimeout(linger);
     try {
       conn.close();
     } catch {
       // Already closed by the peer.
     }
+    client?.closed();
+  };
+  const shutWrite = async () => {
+    if (shut || done) return;
+    shut = true;
+    try {
+      await conn.closeWrite();
+    } catch {
+      return finish();
+    }
+    if (ended) finish();
   };
   const pump = async () => {
     if (writing) return;
@@ -53,7 +76,7 @@ function attach(host: Host, conn: Deno.TcpConn): void {
       finish();
     }
     writing = false;
-    if (closing) finish();
+    if (closing) await shutWrite();
   };
   const { hostname, port } = conn.remoteAddr;
   const link: Link = {
@@ -68,14 +91,17 @@ function attach(host: Host, conn: Deno.TcpConn): void {
       pump();
     },
     unsent: () => unsent,
+    // A lingering close: what was written goes, then our FIN (`closeWrite`); reading goes
+    // on, its bytes dropped, until the peer closes too or LINGER_MS passed.
     close: () => {
+      if (closing || done) return;
       closing = true;
+      linger = setTimeout(finish, LINGER_MS);
       pump();
-      setTimeout(finish, CLOSE_GRACE_MS);
     },
   };
-  const client = host.connect(link);
-  if (!client) return;
+  client = host.connect(link);
+  // A refused connection is read too: what it sent is dropped while its close lingers.
   (async () => {
     // An idle connection waits on a small buffer; a busy one gets a bigger one.
     let buffer = new Uint8Array(READ_MIN);
@@ -83,15 +109,18 @@ function attach(host: Host, conn: Deno.TcpConn): void {
       for (;;) {
         const n = await conn.read(buffer);
         if (n === null) break;
-        client.receiveBytes(buffer.subarray(0, n));
+        if (closing) continue;
+        client?.receiveBytes(buffer.subarray(0, n));
         if (n === buffer.length && n < READ_MAX) buffer = new Uint8Array(n * 2);
         else if (n < buffer.length / 8 && buffer.length > READ_MIN)
           buffer = new Uint8Array(READ_MIN);
       }
     } catch {
       // Reset by the peer, or closed by us.
+      return finish();
     }
-    finish();
-    client.closed();
+    ended = true;
+    // The peer is done; a close of ours still sends what it has before it ends.
+    if (!closing || shut) finish();
   })();
 }

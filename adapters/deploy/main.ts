@@ -13,7 +13,7 @@ import {
   parseConfig,
   type RelayConfig,
 } from "../../src/host/mod.ts";
-import { denoApp } from "../deno/app.ts";
+import { allClosed, denoApp } from "../deno/app.ts";
 
 /** Whether this runs on Deno Deploy (which sets DENO_DEPLOYMENT_ID). */
 const ON_DEPLOY = Deno.env.get("DENO_DEPLOYMENT_ID") !== undefined;
@@ -40,11 +40,12 @@ export async function startDeploy(config: RelayConfig): Promise<() => Promise<vo
   const stop = () => {
     stopping ??= (async () => {
       await host.shutdown();
+      await allClosed(host);
       await http.shutdown();
     })();
     return stopping;
   };
-  const app = denoApp(host, config.adminToken, () => void stop());
+  const app = denoApp(host, config, () => void stop());
   const listening = Promise.withResolvers<void>();
   const http = Deno.serve(
     {

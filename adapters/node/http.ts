@@ -5,10 +5,7 @@ import { createNodeWebSocket } from "@hono/node-ws";
 import { Hono } from "hono";
 import type { RawData, WebSocket } from "ws";
 import type { Host } from "../../src/host/mod.ts";
-import { createApp } from "../../src/http/mod.ts";
-
-/** Largest WebSocket message the socket layer reads before closing (1009): bounds memory. */
-const MAX_WS_MESSAGE_BYTES = 1024 * 1024;
+import { createApp, MAX_CLOSING_MS, maxMessageBytes } from "../../src/http/mod.ts";
 
 /**
  * Writes text frames (UTF-8 bytes, shared by every recipient) straight onto the socket
@@ -64,20 +61,39 @@ function readMessages(raw: unknown, receive: (data: Uint8Array, binary: boolean)
   return true;
 }
 
+/** Closes a `ws` WebSocket at once (for a peer that never answers the close frame). */
+function terminate(raw: unknown): void {
+  (raw as WebSocket | undefined)?.terminate?.();
+}
+
 /** A listening HTTP server and how to close it. */
 export interface HttpListener {
   port: number;
+  /**
+   * Stops listening; lets the WebSockets the host is closing finish their closing handshake
+   * (for at most `MAX_CLOSING_MS`), then cuts what is left.
+   */
   close(): Promise<void>;
 }
 
+/** What `listenHttp` needs besides the host. */
+export interface HttpOptions {
+  hostname: string;
+  port: number;
+  adminToken: string | null;
+  stop: () => void;
+  /** The longest frame (`RELAY_MAX_FRAME_BYTES`): bounds the WebSocket messages read. */
+  maxFrameBytes: number;
+  /** `RELAY_ALLOWED_ORIGINS`: pages from these origins may open `/ws`. */
+  allowedOrigins: readonly string[];
+}
+
 /** Serves the Hono app (WebSocket, page, admin) with @hono/node-server and @hono/node-ws. */
-export async function listenHttp(
-  host: Host,
-  options: { hostname: string; port: number; adminToken: string | null; stop: () => void },
-): Promise<HttpListener> {
+export async function listenHttp(host: Host, options: HttpOptions): Promise<HttpListener> {
   const root = new Hono();
   const { injectWebSocket, upgradeWebSocket, wss } = createNodeWebSocket({ app: root });
-  wss.options.maxPayload = MAX_WS_MESSAGE_BYTES;
+  // ws refuses a message over this (1009) while its bytes arrive, before it is held whole.
+  wss.options.maxPayload = maxMessageBytes(options.maxFrameBytes);
   wss.options.skipUTF8Validation = true; // see readMessages
   root.route(
     "/",
@@ -90,7 +106,9 @@ export async function listenHttp(
       },
       adminToken: options.adminToken,
       stop: options.stop,
-      socketHooks: { frameWriter: writeTextFrames, messageReader: readMessages },
+      socketHooks: { frameWriter: writeTextFrames, messageReader: readMessages, terminate },
+      allowedOrigins: options.allowedOrigins,
+      maxFrameBytes: options.maxFrameBytes,
     }),
   );
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
@@ -102,11 +120,15 @@ export async function listenHttp(
   injectWebSocket(server);
   return {
     port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise((resolve) => {
-        for (const ws of wss.clients) ws.terminate();
-        server.close(() => resolve());
-        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
-      }),
+    close: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const deadline = Date.now() + MAX_CLOSING_MS;
+      while (wss.clients.size > 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      for (const ws of wss.clients) ws.terminate();
+      (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+      await closed;
+    },
   };
 }

@@ -3,7 +3,7 @@ import { authModeOf, Host, parseConfig, type RelayConfig } from "../../src/host/
 import { openBus } from "../shared/redis.ts";
 import { type HttpListener, listenHttp } from "./http.ts";
 import { openStore } from "./store.ts";
-import { listenTcp } from "./tcp.ts";
+import { closeTcp, listenTcp } from "./tcp.ts";
 
 /** A running relay on Node, and how to stop it. */
 export interface NodeRelay {
@@ -43,9 +43,10 @@ export async function startNode(
   let stopping: Promise<void> | null = null;
   const stop = () => {
     stopping ??= (async () => {
-      tcp?.close();
+      // Listening stops at once; the sockets the host closes with its bye get to linger.
+      const tcpClosed = tcp ? closeTcp(tcp) : Promise.resolve();
       await host.shutdown();
-      await http.close();
+      await Promise.all([tcpClosed, http.close()]);
     })();
     return stopping;
   };
@@ -54,6 +55,8 @@ export async function startNode(
     port: config.httpPort,
     adminToken: config.adminToken,
     stop: () => void stop().then(options.exit),
+    maxFrameBytes: config.maxFrameBytes,
+    allowedOrigins: config.allowedOrigins,
   });
   say(`http listening on ${config.host}:${http.port}`);
   return { host, tcpPort, httpPort: http.port, stop };

@@ -1,8 +1,12 @@
 import { createServer, type Server, type Socket } from "node:net";
 import type { Host, Link } from "../../src/host/mod.ts";
 
-/** How long a closing socket may take to send what it has before it is cut. */
-const CLOSE_GRACE_MS = 2000;
+/**
+ * How long a socket the server closes keeps reading (and dropping) what the peer still
+ * sends before it is cut: closing with unread bytes would reset the connection and destroy
+ * the replies the peer has not read yet, the bye among them.
+ */
+const LINGER_MS = 2000;
 /** Idle time before TCP probes a silent peer, so that a vanished client frees its name. */
 const KEEPALIVE_MS = 60_000;
 
@@ -21,11 +25,26 @@ export function listenTcp(host: Host, hostname: string, port: number): Promise<S
   });
 }
 
+/**
+ * Stops listening and waits until every socket has closed: the host closes each one at
+ * shutdown, and a closing socket lingers for at most `LINGER_MS`.
+ */
+export function closeTcp(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    const enough = setTimeout(resolve, LINGER_MS + 500);
+    server.close(() => {
+      clearTimeout(enough);
+      resolve();
+    });
+  });
+}
+
 /** A TCP socket as the host sees it (a class: thousands of idle links share its methods). */
 class TcpLink implements Link {
   readonly transport = "tcp";
   readonly framing = "line";
   readonly #socket: Socket;
+  #closing = false;
 
   constructor(socket: Socket) {
     this.#socket = socket;
@@ -33,6 +52,11 @@ class TcpLink implements Link {
 
   get remote(): string {
     return `${this.#socket.remoteAddress}:${this.#socket.remotePort}`;
+  }
+
+  /** Whether the server is closing the socket: what the peer sends now is dropped. */
+  get closing(): boolean {
+    return this.#closing;
   }
 
   write(data: string | Uint8Array): void {
@@ -43,10 +67,19 @@ class TcpLink implements Link {
     return this.#socket.writableLength;
   }
 
+  /**
+   * A lingering close: what was written goes, then our FIN (`end`); reading goes on, its
+   * bytes dropped, until the peer closes too or `LINGER_MS` passed.
+   */
   close(): void {
+    if (this.#closing) return;
+    this.#closing = true;
     const socket = this.#socket;
     socket.end();
-    setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+    socket.resume();
+    const cut = setTimeout(() => socket.destroy(), LINGER_MS);
+    cut.unref();
+    socket.once("close", () => clearTimeout(cut));
   }
 }
 
@@ -57,8 +90,11 @@ function attach(host: Host, socket: Socket): void {
   socket.setKeepAlive(true, KEEPALIVE_MS);
   // Errors (resets, broken pipes) end in "close", which is all the host needs to know.
   socket.on("error", ignore);
-  const conn = host.connect(new TcpLink(socket));
-  if (!conn) return;
-  socket.on("data", (chunk: Buffer) => conn.receiveBytes(chunk));
-  socket.on("close", () => conn.closed());
+  const link = new TcpLink(socket);
+  const conn = host.connect(link);
+  // A refused connection is read too: what it sent is dropped while its close lingers.
+  socket.on("data", (chunk: Buffer) => {
+    if (conn && !link.closing) conn.receiveBytes(chunk);
+  });
+  if (conn) socket.on("close", () => conn.closed());
 }

@@ -30,6 +30,15 @@ export interface RelayConfig {
   resumeMax: number;
   /** How long an unused session secret stays valid. */
   sessionDays: number;
+  /** The most rooms one user may be in, and the most rooms there may be. */
+  maxRoomsPerUser: number;
+  maxRooms: number;
+  /**
+   * Browser origins whose pages may open `/ws`, beyond the server's own (normalised, as
+   * `URL.origin` writes them); `*` lets any page in. Clients that send no Origin (programs)
+   * are always let in.
+   */
+  allowedOrigins: string[];
 }
 
 const Port = v.pipe(
@@ -40,6 +49,31 @@ const Port = v.pipe(
 );
 const Count = (min: number) =>
   v.pipe(v.string(), v.regex(/^\d+$/, "a whole number"), v.transform(Number), v.minValue(min));
+
+/** `*`, or what a browser sends as Origin: `http(s)://host[:port]`, nothing after it. */
+function isOrigin(text: string): boolean {
+  if (text === "*") return true;
+  if (!/^https?:\/\/[^/?#@\s]+\/?$/i.test(text)) return false;
+  return URL.canParse(text);
+}
+
+/** A comma-separated list of origins, each normalised (`HTTPS://A.example:443` is `https://a.example`). */
+const Origins = v.pipe(
+  v.string(),
+  v.transform((list) =>
+    list
+      .split(",")
+      .map((origin) => origin.trim())
+      .filter((origin) => origin !== ""),
+  ),
+  v.check(
+    (origins) => origins.every(isOrigin),
+    (issue) =>
+      `not an origin: ${(issue.input as string[]).filter((o) => !isOrigin(o)).join(", ")} ` +
+      "(origins look like https://chat.example.com or http://localhost:8080; * allows any)",
+  ),
+  v.transform((origins) => origins.map((o) => (o === "*" ? o : new URL(o).origin))),
+);
 
 /** The settings, as environment variables name them; every one optional. */
 const Environment = v.object({
@@ -61,9 +95,20 @@ const Environment = v.object({
     v.pipe(v.string(), v.regex(/^(local|rediss?:\/\/.+)$/, "local or redis://host:port")),
     "local",
   ),
-  RELAY_ADMIN_TOKEN: v.optional(v.pipe(v.string(), v.minLength(8, "at least 8 characters"))),
+  RELAY_ADMIN_TOKEN: v.optional(
+    v.pipe(
+      v.string(),
+      // RFC 6750's b64token: what an `Authorization: Bearer` header can carry.
+      v.regex(
+        /^[A-Za-z0-9._~+/-]+=*$/,
+        "only letters, digits and . _ ~ + / - (then = at the end), as a Bearer token holds",
+      ),
+      v.minLength(16, "at least 16 characters"),
+    ),
+  ),
   RELAY_AUTH: v.optional(v.picklist(["open", "token"]), "open"),
-  RELAY_JWT_SECRET: v.optional(v.pipe(v.string(), v.nonEmpty())),
+  // HS256 keys shorter than the hash (32 bytes) are weaker than HS256 (RFC 7518 §3.2).
+  RELAY_JWT_SECRET: v.optional(v.pipe(v.string(), v.minBytes(32, "at least 32 bytes (of UTF-8)"))),
   RELAY_PRESENCE: v.optional(v.picklist(["auto", "all", "shared", "off"]), "auto"),
   RELAY_PRESENCE_ALL: v.optional(Count(0), "500"),
   RELAY_RATE_LIMIT: v.optional(Count(0), "20"),
@@ -76,6 +121,9 @@ const Environment = v.object({
   RELAY_HISTORY: v.optional(Count(0), "1000"),
   RELAY_RESUME_MAX: v.optional(Count(1), "1000"),
   RELAY_SESSION_DAYS: v.optional(Count(1), "30"),
+  RELAY_MAX_ROOMS_PER_USER: v.optional(Count(1), "100"),
+  RELAY_MAX_ROOMS: v.optional(Count(1), "10000"),
+  RELAY_ALLOWED_ORIGINS: v.optional(Origins, ""),
 });
 
 /** The configuration, or the sentences that say what is wrong with it. */
@@ -129,6 +177,9 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       history: e.RELAY_HISTORY,
       resumeMax: e.RELAY_RESUME_MAX,
       sessionDays: e.RELAY_SESSION_DAYS,
+      maxRoomsPerUser: e.RELAY_MAX_ROOMS_PER_USER,
+      maxRooms: e.RELAY_MAX_ROOMS,
+      allowedOrigins: e.RELAY_ALLOWED_ORIGINS,
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { ConnId, ErrorCode } from "../core/mod.ts";
 import {
+  type Decoded,
   decodeJson,
   decodeText,
   decodeUtf8,
@@ -11,6 +12,9 @@ import type { Host, HostConfig, Link } from "./host.ts";
 import { Outbox } from "./outbox.ts";
 import type { StreamItem } from "./outboxes.ts";
 import { CommandLimit } from "./rate.ts";
+
+/** An HTTP request line (`GET / HTTP/1.1`): a method token, a target, and the version. */
+const HTTP_REQUEST_LINE = /^[-!#$%&'*+.^_`|~0-9A-Za-z]+ \S+ HTTP\/\d(\.\d)?$/;
 
 /** One client connection inside the host: its mode, framing, limits and outbox. */
 export class Connection {
@@ -101,7 +105,20 @@ export class Connection {
     }
     const text = decodeUtf8(frame);
     if (text === null) return this.#refuse("bad_utf8", "the line is not valid UTF-8");
+    if (this.mode === null && HTTP_REQUEST_LINE.test(text)) return this.#refuseHttp();
     this.#text(text);
+  }
+
+  /**
+   * A byte stream that opens with an HTTP request line: a browser page posting to this port,
+   * say, whose body would otherwise run as commands. Nothing of it runs; one line says why,
+   * and the connection is closed (as Redis does).
+   */
+  #refuseHttp(): void {
+    this.closing = true;
+    this.#host.counters.error("bad_frame");
+    this.link.write("! bad_frame: this is not an HTTP server\n");
+    this.link.close();
   }
 
   #text(text: string): void {
@@ -110,7 +127,18 @@ export class Connection {
     const decoded =
       this.mode === "json"
         ? decodeJson(text)
-        : decodeText(text, this.#host.relay.isLoggedIn(this.id));
+        : decodeText(text, this.#host.relay.isChatting(this.id));
+    this.#counted(decoded);
+  }
+
+  #refuse(code: ErrorCode, message: string): void {
+    if (this.closing) return;
+    // A frame that could not be decoded costs what a command costs, or garbage would be free.
+    this.#counted({ ok: false, error: { code, message }, re: null });
+  }
+
+  /** Counts one frame against the rate limit, then answers it, refuses it, or evicts. */
+  #counted(decoded: Decoded): void {
     const verdict = this.#limit?.check(this.#host.now()) ?? "pass";
     if (verdict === "flood") {
       this.#host.input({ type: "evict", conn: this.id, reason: "flood" });
@@ -123,10 +151,5 @@ export class Connection {
     } else {
       this.#host.frame(this, decoded);
     }
-  }
-
-  #refuse(code: ErrorCode, message: string): void {
-    if (this.closing) return;
-    this.#host.frame(this, { ok: false, error: { code, message }, re: null });
   }
 }

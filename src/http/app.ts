@@ -3,7 +3,13 @@ import type { Host } from "../host/mod.ts";
 import { adminRoutes } from "./admin.ts";
 import { renderMetrics } from "./metrics.ts";
 import { CHAT_PAGE } from "./page/page.ts";
-import { relaySocket, type SocketHooks, type Upgrade } from "./websocket.ts";
+import {
+  maxMessageBytes,
+  originAllowed,
+  relaySocket,
+  type SocketHooks,
+  type Upgrade,
+} from "./websocket.ts";
 
 /** What the app needs from the runtime it runs on. */
 export interface AppOptions {
@@ -18,6 +24,16 @@ export interface AppOptions {
   stop: () => void;
   /** A runtime's own ways to write and read WebSocket messages, where it has them. */
   socketHooks?: SocketHooks;
+  /**
+   * Origins whose pages may open `/ws` besides the server's own (`RELAY_ALLOWED_ORIGINS`);
+   * none by default.
+   */
+  allowedOrigins?: readonly string[];
+  /**
+   * The longest frame (`RELAY_MAX_FRAME_BYTES`): a WebSocket message over
+   * `maxMessageBytes(maxFrameBytes)` closes its connection. No limit of relay's own if unset.
+   */
+  maxFrameBytes?: number;
 }
 
 /**
@@ -32,10 +48,18 @@ export function createApp(options: AppOptions): Hono {
   app.get("/metrics", async (c) =>
     c.text(await renderMetrics(host), 200, { "content-type": "text/plain; version=0.0.4" }),
   );
+  const allowed = options.allowedOrigins ?? [];
+  const maxBytes =
+    options.maxFrameBytes === undefined ? undefined : maxMessageBytes(options.maxFrameBytes);
   app.get(
     "/ws",
+    // Another site's page must not talk to the relay in its visitor's name.
+    (c, next) =>
+      originAllowed(c.req.header("origin"), c.req.header("host"), allowed)
+        ? next()
+        : c.text("this origin may not open /ws here", 403),
     options.upgradeWebSocket((c) =>
-      relaySocket(host, options.remoteAddress(c), options.socketHooks),
+      relaySocket(host, options.remoteAddress(c), options.socketHooks, maxBytes),
     ),
   );
   if (options.adminToken !== null) {

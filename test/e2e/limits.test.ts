@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { jsonUser, LineClient, textUser } from "../support/client.ts";
+import { jsonUser, LineClient, textUser, WsClient } from "../support/client.ts";
 import { startRelay } from "../support/server.ts";
 
 describe("bad input over TCP", () => {
@@ -75,6 +75,49 @@ describe("bad input over TCP", () => {
     c.send(...Array.from({ length: 100 }, () => "/ping"));
     const rest = await c.end();
     expect(rest.at(-1)).toBe("* bye: flood");
+  });
+
+  test("500 lines of 0xFF count like commands: rate_limited, then bye flood", async () => {
+    const { tcpPort } = await startRelay();
+    const c = await LineClient.open(tcpPort as number);
+    c.socket.write(Buffer.alloc(1000, Buffer.from([0xff, 0x0a])));
+    const lines = await c.end();
+    // A burst of 40 (twice the default 20/s), then refusals, then the flood ends it.
+    expect(lines.slice(0, 40)).toEqual(
+      Array.from({ length: 40 }, () => "! bad_utf8: the line is not valid UTF-8"),
+    );
+    const limited = lines.filter((l) => l === "! rate_limited: too many commands; slow down");
+    expect(limited.length).toBeGreaterThan(0);
+    expect(lines.at(-1)).toBe("* bye: flood");
+    expect(lines.length).toBeLessThan(500);
+  });
+
+  test("lines too long count like commands too, and a flood of them ends in bye flood", async () => {
+    const { tcpPort } = await startRelay({ RELAY_RATE_LIMIT: "5" });
+    const c = await LineClient.open(tcpPort as number);
+    const long = "y".repeat(9000);
+    c.send(...Array.from({ length: 12 }, () => long));
+    const lines = await c.lines(12);
+    expect(lines.filter((l) => l.startsWith("! too_long:"))).toHaveLength(10);
+    expect(lines.filter((l) => l.startsWith("! rate_limited:"))).toHaveLength(2);
+    c.send(...Array.from({ length: 100 }, () => long));
+    expect((await c.end()).at(-1)).toBe("* bye: flood");
+  });
+
+  test("undecodable WebSocket messages (binary, not UTF-8, too long) count like commands", async () => {
+    const { httpPort } = await startRelay({ RELAY_RATE_LIMIT: "5" });
+    const c = await WsClient.open(httpPort);
+    const garbage = [
+      () => c.ws.send(Buffer.from([1, 2, 3]), { binary: true }),
+      () => c.ws.send(Buffer.from([0xff, 0xfe]), { binary: false }),
+      () => c.ws.send("z".repeat(9000)),
+    ];
+    for (let i = 0; i < 12; i++) garbage[i % 3]?.();
+    const lines = await c.lines(12);
+    expect(lines.filter((l) => /^! (bad_frame|bad_utf8|too_long):/.test(l))).toHaveLength(10);
+    expect(lines.filter((l) => l.startsWith("! rate_limited:"))).toHaveLength(2);
+    for (let i = 0; i < 100; i++) garbage[i % 3]?.();
+    expect((await c.end()).at(-1)).toBe("* bye: flood");
   });
 
   test("a reader that never reads is dropped; the others are not slowed", async () => {
