@@ -20,12 +20,25 @@ type Caught =
  */
 export class CatchUp {
   /** Answers still to come. */
-  pending: number;
+  pending = 0;
+  /** The bus was cut and is not back yet: a sync is to come. */
+  awaitingSync = false;
   readonly caught: Caught[] = [];
+}
 
-  constructor(pending: number) {
-    this.pending = pending;
-  }
+/** The bus was cut: from now on, what the bus brings waits for the catch-up after it. */
+export function busLost(cx: Context): void {
+  cx.catchUp ??= new CatchUp();
+  cx.catchUp.awaitingSync = true;
+}
+
+/** A sync asked for `asked` answers (held messages, logs); they are awaited before all goes. */
+export function syncAsked(cx: Context, asked: number): void {
+  if (!cx.catchUp && asked === 0) return;
+  cx.catchUp ??= new CatchUp();
+  cx.catchUp.awaitingSync = false;
+  cx.catchUp.pending += asked;
+  if (cx.catchUp.pending === 0) flush(cx);
 }
 
 /** Keeps a message the bus brought while catching up; false when not catching up. */
@@ -36,6 +49,8 @@ export function holdBack(
 ): boolean {
   if (!cx.catchUp) return false;
   cx.catchUp.caught.push({ from: "bus", scope, message });
+  // A catch-up that never ends (the bus back without a sync) must not hold without bound.
+  if (cx.catchUp.caught.length > MAX_CAUGHT) flush(cx);
   return true;
 }
 
@@ -63,7 +78,14 @@ export function logCaught(cx: Context, messages: ChatMessage[]): void {
 
 function answered(cx: Context): void {
   const catchUp = cx.catchUp;
-  if (!catchUp || --catchUp.pending > 0) return;
+  if (!catchUp || --catchUp.pending > 0 || catchUp.awaitingSync) return;
+  flush(cx);
+}
+
+/** Delivers everything caught, in id order, and ends the catch-up. */
+function flush(cx: Context): void {
+  const catchUp = cx.catchUp;
+  if (!catchUp) return;
   cx.catchUp = null;
   const caught = catchUp.caught.sort((a, b) =>
     a.message.id < b.message.id ? -1 : a.message.id > b.message.id ? 1 : 0,
@@ -89,6 +111,9 @@ function deliverLogged(cx: Context, m: ChatMessage): void {
   for (const s of sessions) if (m.id > s.floor) fresh.push(s);
   cx.toSessions(fresh, null, m);
 }
+
+/** The most messages a catch-up holds back. */
+const MAX_CAUGHT = 100_000;
 
 /** The id below which a session knew, or did not need, every message: its resume point. */
 export function floorOf(since: string | undefined, now: number): string {

@@ -1,5 +1,5 @@
 import type { BusEvent } from "./bus.ts";
-import { CatchUp, holdBack } from "./catchup.ts";
+import { holdBack, syncAsked } from "./catchup.ts";
 import type { Context } from "./context.ts";
 import { EVERYONE } from "./conversation.ts";
 import { kickOut } from "./departure.ts";
@@ -77,12 +77,7 @@ export function sync(cx: Context, now: number): void {
     cx.push({ type: "catchUp", convs: [...convs], since: cx.heard.since() });
     asked++;
   }
-  // A sync during a catch-up: the answers of both are awaited.
-  if (asked > 0) {
-    const caught = cx.catchUp?.caught ?? [];
-    cx.catchUp = new CatchUp(asked + (cx.catchUp?.pending ?? 0));
-    cx.catchUp.caught.push(...caught);
-  }
+  syncAsked(cx, asked);
   cx.heard.touch(now);
 }
 

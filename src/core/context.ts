@@ -35,6 +35,9 @@ export interface RelayOptions {
   maxDeferred: number;
   /** The most messages one resume replays, held ones included (RELAY_RESUME_MAX). */
   resumeMax: number;
+  /** The most rooms one user may be a member of, and the most rooms there may be. */
+  maxRoomsPerUser: number;
+  maxRooms: number;
 }
 
 const DEFAULTS: RelayOptions = {
@@ -49,6 +52,8 @@ const DEFAULTS: RelayOptions = {
   maxHistoryBytes: 512 * 1024,
   maxDeferred: 10_000,
   resumeMax: 1000,
+  maxRoomsPerUser: 100,
+  maxRooms: 10_000,
 };
 
 /**
@@ -63,6 +68,8 @@ export class Context {
   readonly users = new Map<string, Session>();
   /** Every room with a member, online or not, by key. */
   readonly rooms = new Map<string, Room>();
+  /** The rooms' names in order, for `rooms` pages. */
+  readonly roomIndex = new Directory();
   /** The rooms each user is a member of, by name key. */
   readonly memberOf = new Map<string, Set<string>>();
   /** Users online on other nodes, by key. */

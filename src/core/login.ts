@@ -58,6 +58,10 @@ export function authenticated(
     const why = result === "unavailable" ? UNAVAILABLE : "wrong password, token or session";
     return cx.error(s, w.re, "auth_failed", why);
   }
+  if (result === "busy" || typeof result === "object") {
+    s.phase = "anonymous";
+    return cx.error(s, w.re, "rate_limited", refusal(result, w.name));
+  }
   const holder = cx.users.get(w.key);
   if (result === "taken" || (holder && result !== "verified")) {
     s.phase = "anonymous";
@@ -214,6 +218,17 @@ export function quit(
   cx.send(s.conn, { type: "bye", re, reason: "quit" });
   if (command.forget && s.secret !== null) cx.push({ type: "forgetSession", secret: s.secret });
   close(cx, s, "gone");
+}
+
+/** The message of `rate_limited` for a login refused before its credentials were checked. */
+function refusal(
+  result: "busy" | { by: "name" | "address"; retryMs: number },
+  name: string,
+): string {
+  if (result === "busy") return "the server is busy checking passwords; try again in a moment";
+  const whose = result.by === "name" ? `for ${name}` : "from your address";
+  const seconds = Math.max(1, Math.ceil(result.retryMs / 1000));
+  return `too many failed logins ${whose}; try again in ${seconds} s`;
 }
 
 /** The message of `name_taken`. */

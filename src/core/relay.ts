@@ -1,4 +1,4 @@
-import { heldCaught, logCaught } from "./catchup.ts";
+import { busLost, heldCaught, logCaught } from "./catchup.ts";
 import { forgetNode, heard, sync } from "./cluster.ts";
 import { Context, isoTime, type RelayOptions } from "./context.ts";
 import { detach, kickOut } from "./departure.ts";
@@ -140,6 +140,9 @@ export class Relay {
       case "bus":
         if (input.event.node !== cx.node) heard(cx, input.event);
         break;
+      case "busLost":
+        busLost(cx);
+        break;
       case "sync":
         sync(cx, input.now);
         break;
@@ -243,7 +246,7 @@ export class Relay {
       case "history":
         return history(cx, s, command, re);
       case "rooms":
-        return listRooms(cx, s, re);
+        return listRooms(cx, s, command.after, re);
     }
   }
 

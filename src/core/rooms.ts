@@ -9,6 +9,7 @@ export function roomOf(cx: Context, name: string, key: string): Room {
   if (!room) {
     room = { name, key, all: new Map(), members: new Map(), remote: new Map() };
     cx.rooms.set(key, room);
+    cx.roomIndex.add(key, name);
   }
   return room;
 }
@@ -34,7 +35,13 @@ export function removeMember(cx: Context, room: Room, key: string): void {
   const rooms = cx.memberOf.get(key);
   rooms?.delete(room.key);
   if (rooms?.size === 0) cx.memberOf.delete(key);
-  if (room.all.size === 0) cx.rooms.delete(room.key);
+  if (room.all.size === 0) forgetRoom(cx, room);
+}
+
+/** A room without members is gone. */
+function forgetRoom(cx: Context, room: Room): void {
+  cx.rooms.delete(room.key);
+  cx.roomIndex.remove(room.key);
 }
 
 /** Takes in the rooms and members the store keeps (at start). */
@@ -42,7 +49,7 @@ export function loadMemberships(cx: Context, rooms: { room: string; members: str
   for (const { room: name, members } of rooms) {
     const room = roomOf(cx, name, nameKey(name));
     for (const member of members) addMember(cx, room, nameKey(member), member);
-    if (room.all.size === 0) cx.rooms.delete(room.key);
+    if (room.all.size === 0) forgetRoom(cx, room);
   }
 }
 
@@ -74,6 +81,17 @@ export function exitRooms(s: Session): void {
 export function join(cx: Context, s: Session, raw: string, re: Re): void {
   const checked = checkRoom(raw);
   if (isError(checked)) return cx.error(s, re, checked.code, checked.message);
+  const existing = cx.rooms.get(checked.key);
+  if (!existing?.all.has(s.key)) {
+    const { maxRoomsPerUser, maxRooms } = cx.options;
+    if ((cx.memberOf.get(s.key)?.size ?? 0) >= maxRoomsPerUser) {
+      const why = `you are in ${maxRoomsPerUser} rooms, the most there may be; leave one first`;
+      return cx.error(s, re, "not_allowed", why);
+    }
+    if (!existing && cx.rooms.size >= maxRooms) {
+      return cx.error(s, re, "not_allowed", `there are ${maxRooms} rooms, the most there may be`);
+    }
+  }
   const room = roomOf(cx, checked.name, checked.key);
   if (addMember(cx, room, s.key, s.name)) {
     cx.toMembers(room, s, { type: "joined", room: room.name, name: s.name });
@@ -125,22 +143,30 @@ export function whoInRoom(cx: Context, s: Session, raw: string, re: Re): void {
   cx.send(s.conn, { type: "who", re, room: room.name, users });
 }
 
-/** `rooms`: every room, with how many members it has and how many of them are online. */
-export function listRooms(cx: Context, s: Session, re: Re): void {
-  const rooms = [...cx.rooms.values()]
-    .map((r) => ({ room: r.name, members: r.all.size, online: onlineIn(r) }))
-    .sort((a, b) => compareNames(a.room, b.room));
-  cx.send(s.conn, { type: "rooms", re, rooms });
+/**
+ * `rooms`: a page of the rooms, in name order, with how many members each has and how many
+ * of them are online; `next` (the last room's name) asks for the page after it.
+ */
+export function listRooms(cx: Context, s: Session, after: string | undefined, re: Re): void {
+  const page = cx.roomIndex.page(after, ROOMS_PAGE);
+  const rooms: { room: string; members: number; online: number }[] = [];
+  for (const name of page.users) {
+    const room = cx.rooms.get(nameKey(name));
+    if (room) rooms.push({ room: room.name, members: room.all.size, online: onlineIn(room) });
+  }
+  cx.send(s.conn, {
+    type: "rooms",
+    re,
+    rooms,
+    ...(page.next !== undefined && { next: page.next }),
+  });
 }
+
+/** The most rooms one `rooms` reply lists. */
+const ROOMS_PAGE = 1000;
 
 function onlineIn(room: Room): number {
   let n = room.remote.size;
   for (const m of room.members.values()) if (m.phase === "online") n++;
   return n;
-}
-
-function compareNames(a: string, b: string): number {
-  const ka = nameKey(a);
-  const kb = nameKey(b);
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
 }

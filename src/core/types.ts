@@ -4,7 +4,7 @@ import type { BusEvent } from "./bus.ts";
 export type ConnId = number;
 
 /** How a connection reached the relay. */
-export type Transport = "tcp" | "ws";
+export type Transport = "tcp" | "ws" | "irc";
 
 /** The `re` of a reply: the command's `id`, or null. */
 export type Re = string | null;
@@ -68,7 +68,7 @@ export type Command =
   | { type: "leave"; room: string }
   | { type: "who"; room?: string; after?: string }
   | { type: "history"; with: string; before?: string; limit?: number }
-  | { type: "rooms" }
+  | { type: "rooms"; after?: string }
   | { type: "ping" }
   | { type: "quit"; reason?: string; forget?: boolean }
   | { type: "help" };
@@ -113,7 +113,12 @@ export type Reply =
     }
   | { type: "who"; re: Re; room?: string; users: string[]; online?: number; next?: string }
   | { type: "history"; re: Re; with: string; messages: ChatMessage[]; more: boolean }
-  | { type: "rooms"; re: Re; rooms: { room: string; members: number; online: number }[] }
+  | {
+      type: "rooms";
+      re: Re;
+      rooms: { room: string; members: number; online: number }[];
+      next?: string;
+    }
   | { type: "pong"; re: Re }
   | { type: "help"; re: Re }
   | { type: "bye"; re: Re; reason: "quit" }
@@ -141,7 +146,14 @@ export type AuthResult =
   /** Allowed, but the name is online on another node and nothing proved it. */
   | "taken"
   /** The store or the cluster could not be asked: nothing was checked. */
-  | "unavailable";
+  | "unavailable"
+  /** Too many password checks wait already: nothing was checked (docs/protocol.md §8). */
+  | "busy"
+  /**
+   * Too many failed logins of the name or from the client's address: nothing was checked,
+   * and in `retryMs` there is room again (docs/protocol.md §8).
+   */
+  | { kind: "throttled"; by: "name" | "address"; retryMs: number };
 
 /** What the store said when asked to hold a message. */
 export type HoldResult = "held" | "no_such_user" | "queue_full" | "unavailable";
@@ -208,6 +220,8 @@ export type Input =
   | { type: "shutdown"; now: number }
   /** What another node of the cluster said. */
   | { type: "bus"; event: BusEvent; now: number }
+  /** This node's bus was cut: what it hears next waits for the catch-up once it is back. */
+  | { type: "busLost"; now: number }
   /** This node (re)joined its cluster: it asks the others what they hold, and says what it holds. */
   | { type: "sync"; now: number }
   /** Another node stopped answering: its users are gone. */

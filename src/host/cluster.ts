@@ -50,6 +50,7 @@ export class ClusterLink {
     await this.#bus.start(
       (message) => this.#heard(message),
       () => this.#events.input({ type: "sync", now: this.#clock() }),
+      () => this.#events.input({ type: "busLost", now: this.#clock() }),
     );
     this.#heartbeat = setInterval(() => this.#beat(), Math.max(50, Math.floor(this.#leaseMs / 3)));
     const others = await this.#bus.peers();

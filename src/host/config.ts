@@ -6,6 +6,10 @@ export interface RelayConfig {
   /** null: no TCP listener. 0: any free port. */
   tcpPort: number | null;
   httpPort: number;
+  /** The IRC gateway's port (docs/irc.md); null: none. 0: any free port. */
+  ircPort: number | null;
+  /** How long an IRC client may be silent before it is pinged, and then before it is dropped. */
+  ircPingMs: number;
   /** `memory`, a Deno KV file path, or `redis://host:port`. */
   store: string;
   bus: string;
@@ -89,6 +93,17 @@ const Environment = v.object({
     "7070",
   ),
   RELAY_HTTP_PORT: v.optional(Port),
+  RELAY_IRC_PORT: v.optional(
+    v.union([
+      v.pipe(
+        v.literal("off"),
+        v.transform(() => null),
+      ),
+      Port,
+    ]),
+    "6667",
+  ),
+  RELAY_IRC_PING: v.optional(Count(1), "120"),
   PORT: v.optional(Port),
   RELAY_STORE: v.optional(v.pipe(v.string(), v.nonEmpty()), "./data/relay.kv"),
   RELAY_BUS: v.optional(
@@ -160,6 +175,8 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       host: e.RELAY_HOST,
       tcpPort: e.RELAY_TCP_PORT,
       httpPort: e.RELAY_HTTP_PORT ?? e.PORT ?? 8080,
+      ircPort: e.RELAY_IRC_PORT,
+      ircPingMs: e.RELAY_IRC_PING * 1000,
       store: e.RELAY_STORE,
       bus: e.RELAY_BUS,
       adminToken: e.RELAY_ADMIN_TOKEN ?? null,

@@ -9,6 +9,7 @@ import {
   utf8Length,
 } from "../protocol/mod.ts";
 import type { Host, HostConfig, Link } from "./host.ts";
+import { IrcGate } from "./irc.ts";
 import { Outbox } from "./outbox.ts";
 import type { StreamItem } from "./outboxes.ts";
 import { CommandLimit } from "./rate.ts";
@@ -21,8 +22,10 @@ export class Connection {
   readonly id: ConnId;
   readonly link: Link;
   readonly connectedAt: number;
-  /** Fixed by the first non-empty frame; null until then. */
-  mode: "json" | "text" | null = null;
+  /** Fixed by the first non-empty frame (or by the IRC port, from the start); null until then. */
+  mode: "json" | "text" | "irc" | null = null;
+  /** The IRC side of a connection to the IRC port; null on the others. */
+  readonly irc: IrcGate | null;
   /** What waits to be written at the next flush. */
   readonly out: Outbox;
   queued = false;
@@ -57,6 +60,8 @@ export class Connection {
     this.#maxFrameBytes = config.maxFrameBytes;
     this.#framer = new LineFramer(config.maxFrameBytes);
     this.#limit = config.rateLimit > 0 ? new CommandLimit(config.rateLimit, now) : null;
+    this.irc = link.mode === "irc" ? new IrcGate(host, this, config, now) : null;
+    if (this.irc) this.mode = "irc";
   }
 
   /** Bytes from a byte stream (TCP): cut into lines, each handled as a frame. */
@@ -95,6 +100,7 @@ export class Connection {
 
   /** The transport closed, whoever closed it. */
   closed(): void {
+    this.irc?.stop();
     this.#host.gone(this);
   }
 
@@ -105,7 +111,8 @@ export class Connection {
     }
     const text = decodeUtf8(frame);
     if (text === null) return this.#refuse("bad_utf8", "the line is not valid UTF-8");
-    if (this.mode === null && HTTP_REQUEST_LINE.test(text)) return this.#refuseHttp();
+    const first = this.mode === null || this.irc?.fresh === true;
+    if (first && HTTP_REQUEST_LINE.test(text)) return this.#refuseHttp();
     this.#text(text);
   }
 
@@ -123,12 +130,20 @@ export class Connection {
 
   #text(text: string): void {
     if (this.closing || text.trim() === "") return;
+    if (this.irc) return this.#ircLine(this.irc, text);
     if (this.mode === null) this.mode = text.trimStart().startsWith("{") ? "json" : "text";
     const decoded =
       this.mode === "json"
         ? decodeJson(text)
         : decodeText(text, this.#host.relay.isChatting(this.id));
     this.#counted(decoded);
+  }
+
+  /** An IRC line: it costs what any frame costs, then the gateway makes commands of it. */
+  #ircLine(irc: IrcGate, text: string): void {
+    const verdict = this.#limit?.check(this.#host.now()) ?? "pass";
+    if (verdict === "flood") this.#host.input({ type: "evict", conn: this.id, reason: "flood" });
+    else irc.receive(text, verdict === "limited");
   }
 
   #refuse(code: ErrorCode, message: string): void {

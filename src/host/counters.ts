@@ -2,7 +2,7 @@ import type { ErrorCode, Transport } from "../core/mod.ts";
 
 /** Running totals for `/metrics`: connections, deliveries, held messages, errors by code. */
 export class Counters {
-  readonly connections: Record<Transport, number> = { tcp: 0, ws: 0 };
+  readonly connections: Record<Transport, number> = { tcp: 0, ws: 0, irc: 0 };
   /** Chat messages handed to recipients' connections. */
   delivered = 0;
   /** Chat messages put in the offline queue. */

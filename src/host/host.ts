@@ -7,7 +7,7 @@ import {
   type Transport,
 } from "../core/mod.ts";
 import type { Decoded } from "../protocol/mod.ts";
-import type { AuthMode } from "./auth.ts";
+import { type AuthMode, type PasswordOptions, Passwords } from "./auth.ts";
 import { type Bus, LocalBus } from "./bus/bus.ts";
 import { ClusterLink } from "./cluster.ts";
 import type { RelayConfig } from "./config.ts";
@@ -19,6 +19,7 @@ import { checkLogin, type LoginDeps, loadLogin } from "./login.ts";
 import { Outboxes } from "./outboxes.ts";
 import { secretHash } from "./secrets.ts";
 import type { Store } from "./store/store.ts";
+import { LOGIN_LIMITS, type LoginLimits, LoginThrottle } from "./throttle.ts";
 
 /**
  * One client connection as an adapter sees it: somewhere to write text, and a way to
@@ -29,6 +30,8 @@ export interface Link {
   readonly transport: Transport;
   readonly remote: string;
   readonly framing: "line" | "message";
+  /** `irc`: the connection speaks IRC from its first line (the IRC port); else its first frame decides. */
+  readonly mode?: "irc";
   /** Queues data for the peer: a run of encoded lines, or one text message. */
   write(data: string | Uint8Array): void;
   /** Bytes queued for the peer and not yet taken by it. */
@@ -57,6 +60,10 @@ export type HostConfig = Pick<
   | "history"
   | "resumeMax"
   | "sessionDays"
+  | "auth"
+  | "ircPingMs"
+  | "maxRoomsPerUser"
+  | "maxRooms"
 >;
 
 /** What an operator sees of one connection. */
@@ -77,6 +84,8 @@ export interface HostDeps {
   bus?: Bus;
   /** Milliseconds since the epoch; `Date.now` unless a test sets the time. */
   clock?: () => number;
+  /** Waits between the tries of a failed log commit (ms); tests shorten them. */
+  logRetries?: readonly number[];
   /** Where the host reports what it cannot answer to a client (store failures). */
   log?: (line: string) => void;
   /**
@@ -85,6 +94,10 @@ export interface HostDeps {
    * `setImmediate`; the default is `setTimeout(…, 0)`.
    */
   schedule?: (flush: () => void) => void;
+  /** How passwords are hashed: PBKDF2 rounds (tests use fewer) and the queue of checks. */
+  passwords?: PasswordOptions;
+  /** Failed logins let through per name and per address (docs/protocol.md §8). */
+  loginLimits?: LoginLimits;
 }
 
 /**
@@ -127,12 +140,17 @@ export class Host {
       log: config.history > 0,
       maxHistoryBytes: Math.floor(config.maxOutboxBytes / 2),
       resumeMax: config.resumeMax,
+      maxRoomsPerUser: config.maxRoomsPerUser,
+      maxRooms: config.maxRooms,
     });
     this.#loginDeps = {
       store: this.#store,
       bus: this.#bus,
       auth: this.#auth,
       sessionMs: config.sessionDays * DAY_MS,
+      passwords: new Passwords(deps.passwords),
+      throttle: new LoginThrottle(this.#store, deps.loginLimits ?? LOGIN_LIMITS, this.#clock),
+      online: (key) => this.relay.isOnline(key),
     };
     this.#outboxes = new Outboxes(config.maxOutboxBytes, this.counters, this.#schedule, {
       evict: (conn) =>
@@ -155,6 +173,7 @@ export class Host {
             (entries) => this.#store.append(entries, config.history),
             (effects, failed) => this.#release(effects, failed),
             this.#schedule,
+            deps.logRetries,
           )
         : null;
   }
@@ -180,7 +199,11 @@ export class Host {
         : null;
     if (refusal) {
       this.counters.error(refusal[0]);
-      link.write(`! ${refusal[0]}: ${refusal[1]}${link.framing === "line" ? "\n" : ""}`);
+      link.write(
+        link.mode === "irc"
+          ? `ERROR :Closing Link: ${refusal[1]} (${refusal[0]})\r\n`
+          : `! ${refusal[0]}: ${refusal[1]}${link.framing === "line" ? "\n" : ""}`,
+      );
       link.close();
       return null;
     }
@@ -272,6 +295,11 @@ export class Host {
     this.#outboxes.requestFlush();
   }
 
+  /** Queues lines for a connection as they are, without the core (the IRC gateway's own). */
+  write(conn: Connection, lines: string): void {
+    this.#outboxes.write(conn, lines);
+  }
+
   /** Writes out everything queued for connections since the last flush. */
   flush(): void {
     this.#outboxes.flush();
@@ -353,21 +381,28 @@ export class Host {
         if (conn) this.#outboxes.close(conn);
         break;
       }
-      case "authenticate":
+      case "authenticate": {
+        const remote = this.#conns.get(effect.conn)?.link.remote ?? "";
+        const login = checkLogin(effect, this.#loginDeps, remote);
         this.#await(
-          checkLogin(effect, this.#loginDeps),
-          ({ result, name, session }) => ({
-            type: "authenticated",
-            conn: effect.conn,
-            key: effect.key,
-            result,
-            ...(name !== undefined && { name }),
-            ...(session !== undefined && { session }),
-            now: this.#clock(),
-          }),
+          login.checked,
+          ({ result, name, session }) => {
+            // The core takes the answer now: the login is no longer being checked.
+            login.settled();
+            return {
+              type: "authenticated",
+              conn: effect.conn,
+              key: effect.key,
+              result,
+              ...(name !== undefined && { name }),
+              ...(session !== undefined && { session }),
+              now: this.#clock(),
+            };
+          },
           { result: "unavailable" as const },
         );
         break;
+      }
       case "load":
         // The connection is logging in: its login timer has done its job.
         this.#conns.get(effect.conn)?.stopTimer();

@@ -12,8 +12,9 @@ interface Batch {
 /**
  * Keeps `ok` honest (docs/protocol.md §11): the messages accepted in one turn of the event loop
  * go to the store in one commit, and every effect that came after them waits until that
- * commit is done, in order. When a commit fails, the effects are released with the ids of
- * the messages that were not kept, so the host can refuse instead of confirm.
+ * commit is done, in order. A commit that fails is tried again for a few seconds (the store
+ * restarting); when it keeps failing, the effects are released with the ids of the messages
+ * that were not kept, so the host can refuse instead of confirm.
  *
  * @example
  * const writer = new LogWriter((entries) => store.append(entries, 1000), run, setImmediate);
@@ -29,13 +30,16 @@ export class LogWriter {
   readonly #sealed: Batch[] = [];
   #sealPending = false;
   #idle: (() => void)[] = [];
+  readonly #retries: readonly number[];
 
   constructor(
     commit: Commit,
     release: (effects: Effect[], failed: ReadonlySet<string>) => void,
     schedule: (seal: () => void) => void,
+    retries: readonly number[] = RETRIES,
   ) {
     this.#commit = commit;
+    this.#retries = retries;
     this.#release = release;
     this.#schedule = schedule;
   }
@@ -97,11 +101,21 @@ export class LogWriter {
       done(NONE);
       return;
     }
-    this.#commit(batch.entries).then(
-      () => done(NONE),
-      () => done(new Set(batch.entries.map((e) => e.message.id))),
-    );
+    // A commit that failed may have been written all the same (the reply was lost), and
+    // appending an id twice keeps one copy: try again for a while before refusing.
+    const attempt = (n: number) =>
+      this.#commit(batch.entries).then(
+        () => done(NONE),
+        () => {
+          if (n >= this.#retries.length) done(new Set(batch.entries.map((e) => e.message.id)));
+          else setTimeout(() => attempt(n + 1), this.#retries[n]);
+        },
+      );
+    attempt(0);
   }
 }
+
+/** Waits between the tries of a failed commit (ms): about six seconds in all. */
+const RETRIES = [100, 200, 400, 800, 1600, 3200];
 
 const NONE: ReadonlySet<string> = new Set();

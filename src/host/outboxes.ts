@@ -158,7 +158,12 @@ export class Outboxes {
     if (msg.type === "message") this.#counters.delivered++;
     else if (msg.type === "error") this.#counters.error(msg.code);
     const json = conn.mode === "json";
-    if (conn.link.framing === "line") {
+    if (conn.irc) {
+      // IRC lines depend on the connection's own state (its nick, capabilities, channels).
+      const lines = conn.irc.encode(msg);
+      if (lines === null) return;
+      conn.out.addLine(lines);
+    } else if (conn.link.framing === "line") {
       // Bytes encoded once for many recipients; a string for one, encoded with the rest.
       const line = shared
         ? json
@@ -178,6 +183,16 @@ export class Outboxes {
       if (frame === null) return;
       conn.out.addFrame(frame);
     }
+    if (!conn.queued) {
+      conn.queued = true;
+      this.#dirty.push(conn);
+    }
+  }
+
+  /** Queues lines for a connection as they are (the IRC gateway's own answers). */
+  write(conn: Connection, lines: string): void {
+    if (conn.closing) return;
+    conn.out.addLine(lines);
     if (!conn.queued) {
       conn.queued = true;
       this.#dirty.push(conn);

@@ -12,6 +12,8 @@ export interface RedisSubscriber {
   on(event: "message", listener: (channel: string, message: string) => void): unknown;
   /** Connected (again); subscriptions are renewed by the client itself. */
   on(event: "ready", listener: () => void): unknown;
+  /** The connection was lost (the client will reconnect by itself). */
+  on(event: "close", listener: () => void): unknown;
 }
 
 /** Runs a Lua script on the server, keys first, then arguments. */

@@ -48,7 +48,7 @@ export const COMMAND_SCHEMAS = {
     before: v.optional(MessageId),
     limit: v.optional(HistoryLimit),
   }),
-  rooms: v.object({ type: v.literal("rooms") }),
+  rooms: v.object({ type: v.literal("rooms"), after: v.optional(Name) }),
   ping: v.object({ type: v.literal("ping") }),
   quit: v.object({
     type: v.literal("quit"),

@@ -59,6 +59,8 @@ function decodeSlash(line: string): Decoded {
     case "history":
       return decodeHistory(args);
     case "rooms":
+      if (args.length > 1) return usage("/rooms [the room to list after]");
+      return ok(args[0] === undefined ? { type: "rooms" } : { type: "rooms", after: args[0] });
     case "ping":
     case "help":
       return ok({ type: word });
@@ -142,7 +144,7 @@ export function encodeText(msg: ServerMessage): string | null {
     case "rooms":
       return msg.rooms.length === 0
         ? "* no rooms yet; /join #name makes one"
-        : `* rooms: ${msg.rooms.map((r) => `${r.room} (${r.online} of ${r.members} online)`).join(", ")}`;
+        : `* rooms: ${msg.rooms.map((r) => `${r.room} (${r.online} of ${r.members} online)`).join(", ")}${msg.next === undefined ? "" : ` (more: /rooms ${msg.next})`}`;
     case "pong":
       return "* pong";
     case "help":

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import type { Effect } from "../../src/core/mod.ts";
-import { to, World } from "./world.ts";
+import { errors, to, World } from "./world.ts";
 
 /** How many messages these effects send, to all connections together. */
 function deliveries(effects: Effect[]): number {
@@ -99,5 +99,45 @@ describe("presence on a big server (docs/protocol.md §12)", () => {
     w.cmd(1, { type: "join", room: "#x" });
     w.cmd(2, { type: "join", room: "#x" });
     expect(to(3, w.cmd(3, { type: "who", room: "#x" }))).toMatchObject([{ users: ["u1", "u2"] }]);
+  });
+});
+
+describe("rooms are bounded and listed in pages", () => {
+  test("a user may be in at most maxRoomsPerUser rooms; joining one more is not_allowed", () => {
+    const w = new World({ maxRoomsPerUser: 3 });
+    w.login(1, "amy");
+    for (const r of ["#a", "#b", "#c"]) w.cmd(1, { type: "join", room: r });
+    expect(errors(1, w.cmd(1, { type: "join", room: "#d" }))).toEqual(["not_allowed"]);
+    // Joining a room one is in already is no new membership; leaving makes room.
+    expect(to(1, w.cmd(1, { type: "join", room: "#a" }))).toMatchObject([{ type: "ok" }]);
+    w.cmd(1, { type: "leave", room: "#a" });
+    expect(to(1, w.cmd(1, { type: "join", room: "#d" }))).toMatchObject([{ type: "ok" }]);
+  });
+
+  test("there are at most maxRooms rooms; joining an existing one still works", () => {
+    const w = new World({ maxRooms: 2 });
+    w.login(1, "amy");
+    w.login(2, "bob");
+    w.cmd(1, { type: "join", room: "#a" });
+    w.cmd(1, { type: "join", room: "#b" });
+    expect(errors(2, w.cmd(2, { type: "join", room: "#c" }))).toEqual(["not_allowed"]);
+    expect(to(2, w.cmd(2, { type: "join", room: "#a" }))).toMatchObject([{ type: "ok" }]);
+  });
+
+  test("rooms lists 1000 a page, in name order, with next", () => {
+    const w = new World({ maxRoomsPerUser: 5000 });
+    w.login(1, "amy");
+    for (let i = 0; i < 2500; i++) w.cmd(1, { type: "join", room: `#r${i}` });
+    const seen: string[] = [];
+    let after: string | undefined;
+    do {
+      const [page] = to(1, w.cmd(1, { type: "rooms", ...(after !== undefined && { after }) }));
+      if (page?.type !== "rooms") throw new Error("no rooms reply");
+      expect(page.rooms.length).toBeLessThanOrEqual(1000);
+      seen.push(...page.rooms.map((r) => r.room));
+      after = page.next;
+    } while (after !== undefined);
+    expect(seen).toHaveLength(2500);
+    expect(seen).toEqual([...seen].sort());
   });
 });

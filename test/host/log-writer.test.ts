@@ -57,6 +57,7 @@ describe("the log writer", () => {
           [...failed],
         ]),
       setImmediate,
+      [],
     );
     writer.add(entry("1"));
     writer.hold(ping(1));
@@ -73,9 +74,13 @@ describe("the log writer", () => {
 
 /** A memory store whose log appends fail while `failing` is set. */
 class FlakyStore extends MemoryStore {
-  failing = false;
+  /** How many appends fail from now on. */
+  failing = 0;
   override async append(entries: LogEntry[], keep: number): Promise<void> {
-    if (this.failing) throw new Error("disk full");
+    if (this.failing > 0) {
+      this.failing--;
+      throw new Error("disk full");
+    }
     return super.append(entries, keep);
   }
 }
@@ -88,7 +93,12 @@ afterEach(() => {
 async function relayOn(store: MemoryStore): Promise<number> {
   const parsed = parseConfig({ RELAY_STORE: "memory", RELAY_RATE_LIMIT: "0" });
   if (!parsed.ok) throw new Error(parsed.errors.join());
-  const host = new Host(parsed.config, { store, auth: { mode: "open" }, log: () => {} });
+  const host = new Host(parsed.config, {
+    store,
+    auth: { mode: "open" },
+    log: () => {},
+    logRetries: [10, 10],
+  });
   await host.start();
   const server = await listenTcp(host, "127.0.0.1", 0);
   servers.push(server);
@@ -102,10 +112,10 @@ describe("ok means kept", () => {
     const alice = await jsonUser(port, "alice");
     const bob = await jsonUser(port, "bob");
     expect(await alice.json()).toMatchObject({ type: "presence", name: "bob" });
-    store.failing = true;
+    store.failing = 3; // more than the tries
+
     alice.sendJson({ type: "msg", to: "bob", text: "lost?", id: "m1" });
     expect(await alice.json()).toMatchObject({ type: "error", re: "m1", code: "queue_full" });
-    store.failing = false;
     alice.sendJson({ type: "msg", to: "bob", text: "kept", id: "m2" });
     const ok = await alice.json();
     expect(ok).toMatchObject({ type: "ok", re: "m2" });
@@ -114,6 +124,20 @@ describe("ok means kept", () => {
     bob.sendJson({ type: "history", with: "alice", id: "h" });
     const history = await bob.json();
     expect((history.messages as ChatMessage[]).map((m) => m.text)).toEqual(["kept"]);
+    alice.close();
+    bob.close();
+  });
+
+  test("a commit that fails once and then goes through is ok: tried again, not refused", async () => {
+    const store = new FlakyStore();
+    const port = await relayOn(store);
+    const alice = await jsonUser(port, "alice");
+    const bob = await jsonUser(port, "bob");
+    await alice.json(); // bob is online
+    store.failing = 1;
+    alice.sendJson({ type: "msg", to: "bob", text: "late but kept", id: "m" });
+    expect(await alice.json()).toMatchObject({ type: "ok", re: "m" });
+    expect(await bob.json()).toMatchObject({ type: "message", text: "late but kept" });
     alice.close();
     bob.close();
   });

@@ -91,6 +91,81 @@ export function storeContract(open: () => Promise<Store>, options: ContractOptio
     await store.close();
   });
 
+  test("rehash replaces a password record only while it is still the one read", async () => {
+    const store = await open();
+    const old = { salt: "c2FsdA==", hash: "aGFzaA==", iterations: 210_000 };
+    const next = { salt: "bmV3", hash: "bmV3aGFzaA==", iterations: 600_000 };
+    expect(await store.rehash("nobody", old, next)).toBe(false);
+    expect(await store.account("nobody")).toBeNull();
+    await store.register("amy", old);
+    // Read before a change: the change wins.
+    expect(await store.rehash("amy", { ...old, hash: "b3RoZXI=" }, next)).toBe(false);
+    expect(await store.rehash("amy", { ...old, iterations: 1 }, next)).toBe(false);
+    expect(await store.account("amy")).toEqual(old);
+    expect(await store.rehash("amy", old, next)).toBe(true);
+    expect(await store.account("amy")).toEqual(next);
+    expect(await store.rehash("amy", old, { ...next, hash: "bGF0ZQ==" })).toBe(false);
+    expect(await store.account("amy")).toEqual(next);
+    await store.close();
+  });
+
+  test("rehashes racing from one record: exactly one wins", async () => {
+    const store = await open();
+    const old = { salt: "c2FsdA==", hash: "aGFzaA==", iterations: 210_000 };
+    await store.register("amy", old);
+    const nexts = Array.from({ length: 5 }, (_, i) => ({ ...old, hash: `h${i}`, iterations: 9 }));
+    const won = await Promise.all(nexts.map((next) => store.rehash("amy", old, next)));
+    expect(won.filter(Boolean)).toHaveLength(1);
+    expect(await store.account("amy")).toEqual(nexts[won.indexOf(true)]);
+    await store.close();
+  });
+
+  test("failed logins: per name, oldest first, each with its time left in the window", async () => {
+    const store = await open();
+    expect(await store.failures("amy", 60_000)).toEqual([]);
+    await store.fail("amy", 60_000, 5);
+    await sleep(5);
+    await store.fail("amy", 60_000, 5);
+    const left = await store.failures("amy", 60_000);
+    expect(left).toHaveLength(2);
+    expect(left[0]).toBeLessThanOrEqual(left[1] as number);
+    for (const ms of left) {
+      expect(ms).toBeGreaterThan(50_000);
+      expect(ms).toBeLessThanOrEqual(60_000);
+    }
+    // Another name, and a shorter window asked of the same failures.
+    expect(await store.failures("bob", 60_000)).toEqual([]);
+    for (const ms of await store.failures("amy", 30_000)) expect(ms).toBeLessThanOrEqual(30_000);
+    await store.close();
+  });
+
+  test("failed logins: the newest `keep` are kept", async () => {
+    const store = await open();
+    for (let i = 0; i < 8; i++) await store.fail("amy", 60_000, 5);
+    expect(await store.failures("amy", 60_000)).toHaveLength(5);
+    await store.close();
+  });
+
+  test("failed logins leave the window", async () => {
+    const store = await open();
+    await store.fail("amy", 200, 5);
+    await store.fail("amy", 200, 5);
+    expect((await store.failures("amy", 200)).length).toBeLessThanOrEqual(2);
+    await sleep(300);
+    expect(await store.failures("amy", 200)).toEqual([]);
+    // A failure after all had left is counted afresh, alone.
+    await store.fail("amy", 60_000, 5);
+    expect(await store.failures("amy", 60_000)).toHaveLength(1);
+    await store.close();
+  });
+
+  test("failed logins counted at once are all counted", async () => {
+    const store = await open();
+    await Promise.all(Array.from({ length: 10 }, () => store.fail("amy", 60_000, 20)));
+    expect(await store.failures("amy", 60_000)).toHaveLength(10);
+    await store.close();
+  });
+
   test("a log keeps its messages in id order; a page is the newest before an id", async () => {
     const store = await open();
     await store.append(

@@ -16,9 +16,14 @@ export interface Bus {
   readonly clustered: boolean;
   /**
    * Starts receiving: what other nodes publish (never this node's own) goes to `receive`.
-   * `reconnected` runs when the bus was cut and is back: events may have been missed.
+   * `lost` runs when the bus is cut, `reconnected` when it is back: events may have been
+   * missed in between.
    */
-  start(receive: (message: BusMessage) => void, reconnected: () => void): Promise<void>;
+  start(
+    receive: (message: BusMessage) => void,
+    reconnected: () => void,
+    lost?: () => void,
+  ): Promise<void>;
   /**
    * Sends to every other node, or to the one named; order is kept per sender. Resolves to
    * false when the bus knows that nobody received it (the node named is gone).

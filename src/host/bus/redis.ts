@@ -61,8 +61,13 @@ export class RedisBus implements Bus {
     this.#log = options.log ?? ((line) => console.error(line));
   }
 
-  async start(receive: (message: BusMessage) => void, reconnected: () => void): Promise<void> {
+  async start(
+    receive: (message: BusMessage) => void,
+    reconnected: () => void,
+    lost: () => void = () => {},
+  ): Promise<void> {
     const mine = new Set([`${this.#prefix}bus`, `${this.#prefix}to:${this.node}`]);
+    this.#subscriber.on("close", () => !this.#stopped && lost());
     this.#subscriber.on("ready", () => {
       // Once subscribed again (the client does it too; twice is harmless), catch up.
       this.#subscriber.subscribe(...mine).then(

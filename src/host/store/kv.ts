@@ -46,6 +46,8 @@ export interface KvLike {
 //   ["room", room]          a room's name as shown, while it has members
 //   ["member", room, key]   a member's name as shown
 //   ["session", hash]       { key, expires }: a session (set to expire, but expiry is lazy)
+//   ["failures", key]       { times, expires }: the times (ms) of a name's newest failed
+//                           logins, oldest first, until the last has left its window
 
 /** Deletions per atomic commit, well inside Deno KV's limits. */
 const BATCH = 100;
@@ -60,6 +62,12 @@ const COMMIT_KEY_BYTES = 40 * 1024;
 const COUNTED_CONVERSATIONS = 100_000;
 /** (user, conversation) pairs known to be recorded, before they are forgotten. */
 const RECORDED_PAIRS = 10_000;
+
+/** A name's failed logins as kept: their times, oldest first, and when they are forgotten. */
+interface Failures {
+  times: number[];
+  expires: number;
+}
 
 /** A session as kept: the name key, and when it ends (ms since the epoch). */
 interface Session {
@@ -107,6 +115,51 @@ export class KvStore implements Store {
       .set(["account", key], record)
       .commit();
     return result.ok;
+  }
+
+  async rehash(key: string, current: PasswordRecord, next: PasswordRecord): Promise<boolean> {
+    const entry = await this.#kv.get<PasswordRecord>(["account", key]);
+    const record = entry.value;
+    if (record === null) return false;
+    const same =
+      record.salt === current.salt &&
+      record.hash === current.hash &&
+      record.iterations === current.iterations;
+    if (!same) return false;
+    const result = await this.#kv
+      .atomic()
+      .check({ key: ["account", key], versionstamp: entry.versionstamp })
+      .set(["account", key], next)
+      .commit();
+    return result.ok;
+  }
+
+  async fail(key: string, windowMs: number, keep: number): Promise<void> {
+    const max = Math.max(1, keep);
+    const expireIn = Math.max(1, Math.ceil(windowMs));
+    // Checked, so that failures counted at once by several nodes are all kept.
+    for (;;) {
+      const entry = await this.#kv.get<Failures>(["failures", key]);
+      const now = Date.now();
+      const earlier = entry.value && entry.value.expires > now ? entry.value.times : [];
+      const times = earlier.filter((t) => t > now - windowMs);
+      times.push(now);
+      const failures: Failures = { times: times.slice(-max), expires: now + windowMs };
+      const result = await this.#kv
+        .atomic()
+        .check({ key: ["failures", key], versionstamp: entry.versionstamp })
+        .set(["failures", key], failures, { expireIn })
+        .commit();
+      if (result.ok) return;
+    }
+  }
+
+  async failures(key: string, windowMs: number): Promise<number[]> {
+    const failures = (await this.#kv.get<Failures>(["failures", key])).value;
+    const now = Date.now();
+    // Deno KV may show a key for a while after it expired: the value says when it ends.
+    if (failures === null || failures.expires <= now) return [];
+    return failures.times.filter((t) => t + windowMs > now).map((t) => t + windowMs - now);
   }
 
   async remember(key: string, name: string): Promise<string> {

@@ -27,9 +27,13 @@ export class MemoryStore implements Store {
   readonly #conversations = new Map<string, Set<string>>();
   readonly #rooms = new Map<string, Room>();
   readonly #sessions = new Map<string, { key: string; expires: number }>();
+  /** Per name key: the times of its newest failed logins, and when the last leaves its window. */
+  readonly #failures = new Map<string, { times: number[]; expires: number }>();
   #count = 0;
   /** Sessions are swept of expired ones when their number doubles since the last sweep. */
   #sweepAt = 1024;
+  /** The same for failed logins. */
+  #failuresSweepAt = 1024;
 
   async account(key: string): Promise<PasswordRecord | null> {
     return this.#accounts.get(key) ?? null;
@@ -39,6 +43,38 @@ export class MemoryStore implements Store {
     if (this.#accounts.has(key)) return false;
     this.#accounts.set(key, record);
     return true;
+  }
+
+  async rehash(key: string, current: PasswordRecord, next: PasswordRecord): Promise<boolean> {
+    const record = this.#accounts.get(key);
+    if (!record || !sameRecord(record, current)) return false;
+    this.#accounts.set(key, next);
+    return true;
+  }
+
+  async fail(key: string, windowMs: number, keep: number): Promise<void> {
+    const now = Date.now();
+    const kept = this.#failures.get(key);
+    // Forgotten once the last failure has left its window, as a key expires in Redis.
+    const earlier = kept && kept.expires > now ? kept.times : [];
+    const times = earlier.filter((t) => t > now - windowMs);
+    times.push(now);
+    const max = Math.max(1, keep);
+    if (times.length > max) times.splice(0, times.length - max);
+    this.#failures.set(key, { times, expires: now + windowMs });
+    if (this.#failures.size >= this.#failuresSweepAt) {
+      for (const [k, kept] of this.#failures) if (kept.expires <= now) this.#failures.delete(k);
+      this.#failuresSweepAt = Math.max(1024, this.#failures.size * 2);
+    }
+  }
+
+  async failures(key: string, windowMs: number): Promise<number[]> {
+    const now = Date.now();
+    const kept = this.#failures.get(key);
+    if (!kept || kept.expires <= now) return [];
+    const left: number[] = [];
+    for (const t of kept.times) if (t + windowMs > now) left.push(t + windowMs - now);
+    return left;
   }
 
   async remember(key: string, name: string): Promise<string> {
@@ -194,6 +230,11 @@ export class MemoryStore implements Store {
   }
 
   async close(): Promise<void> {}
+}
+
+/** Whether two password records are the same hash of the same salt. */
+function sameRecord(a: PasswordRecord, b: PasswordRecord): boolean {
+  return a.salt === b.salt && a.hash === b.hash && a.iterations === b.iterations;
 }
 
 /** The index of the first message of a log (sorted by id) whose id is `id` or after it. */

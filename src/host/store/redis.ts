@@ -15,6 +15,8 @@ import type { LogEntry, LogPage, Membership, PasswordRecord, Store } from "./sto
 //   rooms            a hash: room key -> the room's name as shown, while it has members
 //   room:{room}      a hash: member's key -> the member's name as shown
 //   session:{hash}   a session's name key, set to expire
+//   failures:{key}   a list of the times (ms, the server's clock) of a name's newest failed
+//                    logins, oldest first, set to expire when the last leaves its window
 
 const HOLD = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 'no_such_user' end
@@ -71,6 +73,43 @@ for at in pairs(touched) do
   end
 end`;
 
+// KEYS: account:{key}. ARGV: the current record's salt, hash and rounds, the new record.
+const REHASH = `
+local json = redis.call('GET', KEYS[1])
+if not json then return 0 end
+local record = cjson.decode(json)
+if record.salt ~= ARGV[1] or record.hash ~= ARGV[2]
+  or tonumber(record.iterations) ~= tonumber(ARGV[3]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[4])
+return 1`;
+
+// The server's clock, in ms: one clock for every node that counts failures.
+const NOW_MS = `
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)`;
+
+// KEYS: failures:{key}. ARGV: window (ms), how many to keep.
+const FAIL = `${NOW_MS}
+local window = tonumber(ARGV[1])
+while true do
+  local oldest = redis.call('LINDEX', KEYS[1], 0)
+  if not oldest or tonumber(oldest) > now - window then break end
+  redis.call('LPOP', KEYS[1])
+end
+redis.call('RPUSH', KEYS[1], string.format('%d', now))
+redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
+redis.call('PEXPIRE', KEYS[1], window)`;
+
+// KEYS: failures:{key}. ARGV: window (ms). Returns, oldest first, the ms each has left.
+const FAILURES = `${NOW_MS}
+local window = tonumber(ARGV[1])
+local left = {}
+for _, t in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  local ms = tonumber(t) + window - now
+  if ms > 0 then left[#left + 1] = ms end
+end
+return left`;
+
 // KEYS: rooms, room:{room}. ARGV: room key, room name, user key, user name.
 const JOIN = `
 redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
@@ -111,6 +150,26 @@ export class RedisStore implements Store {
   async register(key: string, record: PasswordRecord): Promise<boolean> {
     const set = this.#redis.call("SET", this.#key("account", key), JSON.stringify(record), "NX");
     return (await set) === "OK";
+  }
+
+  async rehash(key: string, current: PasswordRecord, next: PasswordRecord): Promise<boolean> {
+    const args = [current.salt, current.hash, current.iterations, JSON.stringify(next)];
+    return (await evalScript(this.#redis, REHASH, [this.#key("account", key)], args)) === 1;
+  }
+
+  async fail(key: string, windowMs: number, keep: number): Promise<void> {
+    const args = [millis(windowMs), Math.max(1, keep)];
+    await evalScript(this.#redis, FAIL, [this.#key("failures", key)], args);
+  }
+
+  async failures(key: string, windowMs: number): Promise<number[]> {
+    const left = await evalScript(
+      this.#redis,
+      FAILURES,
+      [this.#key("failures", key)],
+      [millis(windowMs)],
+    );
+    return (left as number[]).map(Number);
   }
 
   async remember(key: string, name: string): Promise<string> {

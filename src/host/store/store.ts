@@ -20,6 +20,21 @@ export interface Store {
   /** Registers a password for a name unless it has one; false when it already had one. */
   register(key: string, record: PasswordRecord): Promise<boolean>;
   /**
+   * Replaces a name's password record by `next` (the same password, hashed anew) if it is
+   * still `current`; false, writing nothing, when it is not (it changed meanwhile).
+   */
+  rehash(key: string, current: PasswordRecord, next: PasswordRecord): Promise<boolean>;
+  /**
+   * Counts a failed login of a name (docs/protocol.md §8): the store keeps the newest `keep`
+   * of its failures of the last `windowMs`, for every node that shares it.
+   */
+  fail(key: string, windowMs: number, keep: number): Promise<void>;
+  /**
+   * The failed logins of a name kept from the last `windowMs`, oldest first: for each, how
+   * many ms until it leaves that window.
+   */
+  failures(key: string, windowMs: number): Promise<number[]>;
+  /**
    * Records that a name logged in, so that messages to it may be held; returns the name as
    * it was first written.
    */

@@ -1,0 +1,191 @@
+import { afterEach, describe, expect, test } from "vitest";
+import { type Connection, Host, type Link, MemoryStore, parseConfig } from "../../src/host/mod.ts";
+import { Inbox } from "../support/client.ts";
+
+/** A connection to the IRC port as the host sees it; what the host writes is read as lines. */
+class IrcLink extends Inbox implements Link {
+  readonly transport = "irc" as const;
+  readonly framing = "line" as const;
+  readonly mode = "irc" as const;
+  readonly remote: string;
+  unsentBytes = 0;
+  closedByHost = false;
+  #partial = "";
+
+  constructor(remote: string) {
+    super();
+    this.remote = remote;
+  }
+
+  write(data: string | Uint8Array): void {
+    const text = this.#partial + (typeof data === "string" ? data : decoder.decode(data));
+    const parts = text.split("\r\n");
+    this.#partial = parts.pop() ?? "";
+    this.push(...parts);
+  }
+
+  unsent(): number {
+    return this.unsentBytes;
+  }
+
+  override close(): void {
+    this.closedByHost = true;
+    super.close();
+  }
+}
+
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+const hosts: Host[] = [];
+afterEach(async () => {
+  await Promise.all(hosts.splice(0).map((h) => h.shutdown()));
+});
+
+function relay(env: Record<string, string> = {}): Host {
+  const parsed = parseConfig({ RELAY_STORE: "memory", RELAY_RATE_LIMIT: "0", ...env });
+  if (!parsed.ok) throw new Error(parsed.errors.join());
+  const host = new Host(parsed.config, {
+    store: new MemoryStore(),
+    auth: { mode: "open" },
+    log: () => {},
+    passwords: { iterations: 1000 },
+  });
+  hosts.push(host);
+  return host;
+}
+
+let port = 1000;
+/** An IRC client of the host. */
+function ircClient(host: Host, address = "192.0.2.1") {
+  const link = new IrcLink(`${address}:${port++}`);
+  const conn = host.connect(link) as Connection | null;
+  return {
+    link,
+    conn,
+    send(...lines: string[]) {
+      conn?.receiveBytes(encoder.encode(lines.map((l) => `${l}\r\n`).join("")));
+    },
+  };
+}
+
+/** Registers `nick` and reads up to the end of the MOTD. */
+async function registered(host: Host, nick: string, pass?: string) {
+  const c = ircClient(host);
+  if (pass) c.send(`PASS ${pass}`);
+  c.send(`NICK ${nick}`, `USER ${nick} 0 * :${nick}`);
+  await c.link.until(/ 376 /);
+  return c;
+}
+
+describe("the IRC port in the host", () => {
+  test("a connection speaks IRC from its first line and is counted as irc", async () => {
+    const host = relay();
+    const c = await registered(host, "alice");
+    expect(c.conn?.mode).toBe("irc");
+    expect(host.counters.connections.irc).toBe(1);
+    expect(host.sessions()[0]).toMatchObject({ name: "alice", transport: "irc" });
+  });
+
+  test("over the rate limit a line gets 263; a flood is an ERROR and a close", async () => {
+    const host = relay({ RELAY_RATE_LIMIT: "2" });
+    const c = await registered(host, "alice");
+    c.send(...Array.from({ length: 6 }, () => "PRIVMSG alice :x"));
+    await c.link.until(/ 263 alice PRIVMSG :too many commands/);
+    expect(c.link.closedByHost).toBe(false);
+    c.send(...Array.from({ length: 60 }, () => "PRIVMSG alice :x"));
+    await c.link.until(/^ERROR :Closing Link: alice \(Excess flood\)$/);
+    await c.link.end();
+  });
+
+  test("a line over the frame size is 417, bad UTF-8 a NOTICE; the connection stays", async () => {
+    const host = relay({ RELAY_MAX_FRAME_BYTES: "600" });
+    const c = await registered(host, "alice");
+    c.send(`PRIVMSG alice :${"x".repeat(700)}`);
+    expect(await c.link.line()).toBe(":irc.relay 417 alice :Input line was too long");
+    c.conn?.receiveBytes(new Uint8Array([0x50, 0xff, 0x0d, 0x0a]));
+    expect(await c.link.line()).toMatch(/^:irc\.relay NOTICE alice :\*\*\* bad_utf8: /);
+    c.send("PING :still-here");
+    expect(await c.link.line()).toBe(":irc.relay PONG irc.relay :still-here");
+  });
+
+  test("a silent client is pinged, and dropped when it stays silent", async () => {
+    const host = relay({ RELAY_IRC_PING: "1" });
+    const c = await registered(host, "alice");
+    await c.link.until(/^PING :irc\.relay$/, 3000);
+    c.send("PONG :irc.relay");
+    // Answered: pinged again later, not dropped.
+    await c.link.until(/^PING :irc\.relay$/, 3000);
+    expect(c.link.closedByHost).toBe(false);
+    await c.link.until(/^ERROR :Closing Link: alice \(Ping timeout\)$/, 3000);
+    expect(c.link.closedByHost).toBe(true);
+  });
+
+  test("registering too slowly is an ERROR", async () => {
+    const host = relay({ RELAY_LOGIN_TIMEOUT: "1" });
+    const c = ircClient(host);
+    c.send("NICK alice");
+    await c.link.until(/^ERROR :Closing Link: alice \(Registration timed out\)$/, 3000);
+  });
+
+  test("a full server says so in IRC and closes", async () => {
+    const host = relay({ RELAY_MAX_CONNECTIONS: "1" });
+    await registered(host, "alice");
+    const c = ircClient(host);
+    expect(c.conn).toBeNull();
+    expect(await c.link.line()).toBe(
+      "ERROR :Closing Link: the server is full; try again later (server_full)",
+    );
+  });
+
+  test("failed logins are throttled per name, as on the other transports", async () => {
+    const host = relay();
+    const owner = await registered(host, "carol", "right-one");
+    owner.send("QUIT");
+    await owner.link.end();
+    const answers: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const c = ircClient(host);
+      c.send("PASS wrong", "NICK carol", "USER carol 0 * :carol");
+      answers.push(await c.link.until(/ 464 /));
+    }
+    expect(answers[0]).toMatch(/Password incorrect: wrong password/);
+    expect(answers[5]).toMatch(/Password incorrect: .*too many failed logins/);
+  });
+
+  test("a reader too slow for what it is sent is let go", async () => {
+    const host = relay({ RELAY_MAX_OUTBOX_BYTES: "16384" });
+    const alice = await registered(host, "alice");
+    const bob = await registered(host, "bob");
+    alice.link.unsentBytes = 20_000;
+    bob.send(`PRIVMSG alice :${"x".repeat(400)}`);
+    await alice.link.end();
+    expect(alice.link.closedByHost).toBe(true);
+  });
+
+  test("an HTTP request sent to the IRC port runs nothing and is closed", async () => {
+    const host = relay();
+    const c = ircClient(host);
+    c.send("POST /x HTTP/1.1", "Host: localhost", "", "NICK eve", "USER eve 0 * :eve");
+    expect(await c.link.end()).toEqual([]);
+    expect(c.link.closedByHost).toBe(true);
+    expect(host.relay.isOnline("eve")).toBe(false);
+  });
+});
+
+describe("RELAY_IRC_PORT and RELAY_IRC_PING", () => {
+  test("6667 by default, off, 0 for any free port; pings after 120 s by default", () => {
+    const config = (env: Record<string, string>) => {
+      const parsed = parseConfig(env);
+      return parsed.ok ? parsed.config : parsed.errors;
+    };
+    expect(config({})).toMatchObject({ ircPort: 6667, ircPingMs: 120_000 });
+    expect(config({ RELAY_IRC_PORT: "off" })).toMatchObject({ ircPort: null });
+    expect(config({ RELAY_IRC_PORT: "0", RELAY_IRC_PING: "30" })).toMatchObject({
+      ircPort: 0,
+      ircPingMs: 30_000,
+    });
+    expect(config({ RELAY_IRC_PORT: "irc" })).toEqual([expect.stringMatching(/^RELAY_IRC_PORT: /)]);
+    expect(config({ RELAY_IRC_PING: "0" })).toEqual([expect.stringMatching(/^RELAY_IRC_PING: /)]);
+  });
+});
