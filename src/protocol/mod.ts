@@ -4,6 +4,8 @@
  */
 export * from "./decoded.ts";
 export * from "./frames.ts";
+export * from "./irc.ts";
+export * from "./irc-session.ts";
 export * from "./json.ts";
 export * from "./schema.ts";
 export * from "./text.ts";

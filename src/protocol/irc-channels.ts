@@ -1,0 +1,150 @@
+import type { ChatMessage } from "../core/mod.ts";
+
+/** One channel (relay room) an IRC connection is in. */
+interface Channel {
+  /** The room's name as the relay shows it. */
+  name: string;
+  /** Every member, online or not, by lower-case name. */
+  members: Map<string, string>;
+  /** The members the client was shown as present (online), by lower-case name. */
+  present: Set<string>;
+  /** Ids of messages shown live before the playback came, which it leaves out; null after. */
+  shown: Set<string> | null;
+}
+
+/**
+ * The channels one IRC connection is in, and who of each room's members its client was
+ * shown as present, so that presence becomes `JOIN` and `QUIT` only where it shares a room
+ * (docs/irc.md). Names compare in lower case, as `CASEMAPPING=ascii` says.
+ *
+ * @example
+ * const channels = new IrcChannels(true);
+ * channels.enter("#dev", ["alice", "bob"], "alice");
+ * channels.cameOnline("bob"); // ["#dev"]
+ * channels.wentOffline("bob"); // true
+ */
+export class IrcChannels {
+  readonly #channels = new Map<string, Channel>();
+  readonly #joining = new Set<string>();
+  readonly #playback: boolean;
+
+  /** `playback`: each channel gets a playback, whose messages shown live are left out. */
+  constructor(playback: boolean) {
+    this.#playback = playback;
+  }
+
+  /** Whether the connection is in the channel, or on its way in. */
+  has(name: string): boolean {
+    return this.#channels.has(lower(name)) || this.#joining.has(lower(name));
+  }
+
+  /** The names of the channels the connection is in. */
+  names(): string[] {
+    return [...this.#channels.values()].map((c) => c.name);
+  }
+
+  /** The connection asked to join the channel. */
+  joining(name: string): void {
+    this.#joining.add(lower(name));
+  }
+
+  /** Joining the channel failed. */
+  failed(name: string): void {
+    this.#joining.delete(lower(name));
+  }
+
+  /** The connection is in `room`, with these members; true when it was not before. */
+  enter(room: string, members: string[], me: string): boolean {
+    const key = lower(room);
+    this.#joining.delete(key);
+    const known = this.#channels.get(key);
+    const channel: Channel = known ?? {
+      name: room,
+      members: new Map([[lower(me), me]]),
+      present: new Set([lower(me)]),
+      shown: this.#playback ? new Set() : null,
+    };
+    for (const name of members) channel.members.set(lower(name), name);
+    this.#channels.set(key, channel);
+    return known === undefined;
+  }
+
+  /** The connection left the room. */
+  leave(room: string): void {
+    this.#channels.delete(lower(room));
+  }
+
+  /** Who is in the room now (the client is shown them); false when the connection is not. */
+  present(room: string, users: string[]): boolean {
+    const channel = this.#channels.get(lower(room));
+    if (!channel) return false;
+    channel.present = new Set(users.map(lower));
+    for (const name of users) channel.members.set(lower(name), name);
+    return true;
+  }
+
+  /** A room message was shown live. */
+  shownLive(room: string, id: string): void {
+    this.#channels.get(lower(room))?.shown?.add(id);
+  }
+
+  /**
+   * The messages of the room's playback not already shown live; null when the connection is
+   * not in the room. Messages shown live are not kept after it.
+   */
+  playback(room: string, messages: ChatMessage[]): ChatMessage[] | null {
+    const channel = this.#channels.get(lower(room));
+    if (!channel) return null;
+    const shown = channel.shown;
+    channel.shown = null;
+    return shown ? messages.filter((m) => !shown.has(m.id)) : messages;
+  }
+
+  /** The room's playback will not come. */
+  noPlayback(room: string): void {
+    const channel = this.#channels.get(lower(room));
+    if (channel) channel.shown = null;
+  }
+
+  /** A user came online: the rooms they are a member of, where they were not shown yet. */
+  cameOnline(name: string): string[] {
+    const key = lower(name);
+    const rooms: string[] = [];
+    for (const channel of this.#channels.values()) {
+      if (!channel.members.has(key) || channel.present.has(key)) continue;
+      channel.present.add(key);
+      rooms.push(channel.name);
+    }
+    return rooms;
+  }
+
+  /** A user went offline: whether they were shown in any room. */
+  wentOffline(name: string): boolean {
+    const key = lower(name);
+    let shown = false;
+    for (const channel of this.#channels.values()) if (channel.present.delete(key)) shown = true;
+    return shown;
+  }
+
+  /** A user joined a room the connection is in: its name, or null. */
+  joined(room: string, name: string): string | null {
+    const channel = this.#channels.get(lower(room));
+    if (!channel) return null;
+    channel.members.set(lower(name), name);
+    channel.present.add(lower(name));
+    return channel.name;
+  }
+
+  /** A user left a room the connection is in: its name, or null. */
+  left(room: string, name: string): string | null {
+    const channel = this.#channels.get(lower(room));
+    if (!channel) return null;
+    channel.members.delete(lower(name));
+    channel.present.delete(lower(name));
+    return channel.name;
+  }
+}
+
+function lower(name: string): string {
+  return name.toLowerCase();
+}
