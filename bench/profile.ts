@@ -3,12 +3,17 @@
 // and the functions with the most time of their own. Loopback only, bounded in time.
 //
 //   npm run bench:profile -- --scenario fanout --transport ws --rate 1600000
+//
+// --store kv runs it on the store `npm start` uses by default (a Deno KV file, fresh in a
+// temporary directory) instead of memory; --history N sets RELAY_HISTORY (0: the log off):
+//
+//   npm run bench:profile -- --scenario private --rate 100000 --store kv
 import { mkdtemp, readdir, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { LoadGen } from "./loadgen.ts";
-import { startRelay } from "./servers.ts";
+import { startRelay, startRelayKv } from "./servers.ts";
 
 const { values } = parseArgs({
   options: {
@@ -17,8 +22,13 @@ const { values } = parseArgs({
     rate: { type: "string", default: "1000000" },
     seconds: { type: "string", default: "3" },
     top: { type: "string", default: "20" },
+    store: { type: "string", default: "memory" },
+    history: { type: "string" },
   },
 });
+if (values.store !== "memory" && values.store !== "kv") throw new Error("--store memory|kv");
+if (values.history !== undefined && !/^\d+$/.test(values.history))
+  throw new Error("--history takes a whole number");
 const fanout = values.scenario !== "private";
 const rate = Number(values.rate);
 const seconds = Number(values.seconds);
@@ -52,11 +62,14 @@ function selfTimes(profile: {
 }
 
 const dir = await mkdtemp(join(tmpdir(), "relay-profile-"));
-const server = await startRelay(
-  "node",
-  {},
-  { flags: ["--cpu-prof", `--cpu-prof-dir=${dir}`], stopSignal: "SIGINT" },
-);
+const env: Record<string, string> =
+  values.history === undefined ? {} : { RELAY_HISTORY: values.history };
+const node = {
+  flags: ["--cpu-prof", `--cpu-prof-dir=${dir}`],
+  stopSignal: "SIGINT" as const,
+};
+const server =
+  values.store === "kv" ? await startRelayKv(env, node) : await startRelay("node", env, node);
 const lg = new LoadGen(2);
 try {
   const url = values.transport === "ws" ? (server.ws as string) : server.tcp;
@@ -71,15 +84,19 @@ try {
         ? { senders: 20, to: () => "#bench", rate: deliveries / (N - 1), fanout: N - 1, durationMs }
         : { senders: N, to: partner, rate: deliveries, fanout: 1, durationMs },
     );
-  await load(100e3, 1000); // warm-up
+  // Warm-up, at no more than the rate measured: a slower server would still be working off
+  // the warm-up's backlog during the measurement.
+  await load(Math.min(100e3, rate), 1000);
   const pids = [server.pid, ...lg.pids];
   const before = await Promise.all(pids.map(cpuSeconds));
   const figures = await load(rate, seconds * 1000);
   const used = (await Promise.all(pids.map(cpuSeconds))).map(
     (c, i) => (c - (before[i] ?? 0)) / seconds,
   );
+  const history = values.history ?? "default";
   console.log(
-    `${values.scenario} over ${values.transport} at ${rate} deliveries/s for ${seconds} s`,
+    `${values.scenario} over ${values.transport} at ${rate} deliveries/s for ${seconds} s ` +
+      `(store ${values.store}, RELAY_HISTORY ${history})`,
   );
   const { delivered, lost, p50, p99 } = figures;
   console.log(

@@ -5,18 +5,29 @@ import { parseArgs } from "node:util";
 import { coreFanout, corePrivate } from "./core.ts";
 import type { DialectName } from "./dialects.ts";
 import { type Figures, LoadGen } from "./loadgen.ts";
-import { rss, type Server, startCluster, startNaive, startNgircd, startRelay } from "./servers.ts";
+import {
+  rss,
+  type Server,
+  startCluster,
+  startNaive,
+  startNgircd,
+  startRelay,
+  startRelayKv,
+} from "./servers.ts";
 
 const { values } = parseArgs({
   options: {
     quick: { type: "boolean" },
     only: { type: "string" },
     repeat: { type: "string" },
+    verbose: { type: "boolean" },
   },
 });
 const QUICK = values.quick === true;
 const ONLY = values.only?.split(",") ?? ["core", "fanout", "cluster", "private", "connect"];
 const REPEAT = Number(values.repeat ?? (QUICK ? 1 : 3));
+/** `--verbose`: every run of the max-rate search on stderr, with the time since the start. */
+const VERBOSE = values.verbose === true;
 const N = 200;
 const S = 20;
 const DURATION = QUICK ? 1000 : 2000;
@@ -25,6 +36,13 @@ const LADDER = [
   25e3, 50e3, 100e3, 150e3, 200e3, 250e3, 300e3, 400e3, 500e3, 600e3, 750e3, 900e3, 1e6, 1.1e6,
   1.25e6, 1.4e6, 1.6e6, 1.8e6,
 ];
+/**
+ * The ladder with steps below its first, for rows that may not reach it (the relay with its
+ * log on a KV file, in the private scenario): a max of 0 would say nothing of how far off.
+ */
+const LOW_LADDER = [2.5e3, 5e3, 10e3, ...LADDER];
+/** The warm-up load of a fresh server (deliveries/s, for a second), or the step, if lower. */
+const WARMUP = 100e3;
 
 interface Contender {
   label: string;
@@ -33,6 +51,14 @@ interface Contender {
   transport: "tcp" | "ws";
   /** How to start it for idle clients, when that differs (the relay without presence). */
   idle?: () => Promise<Server>;
+  /** The steps its max is searched in, when not LADDER. */
+  ladder?: number[];
+  /**
+   * Whether a step missed by far (p99 over a second, or not half the deliveries arrived) is
+   * taken as failed at once, without the second chance: such a run costs the most (the
+   * backlog drains for up to 5 s, then the server restarts) and is not one noise explains.
+   */
+  quickFail?: boolean;
 }
 
 const relayTcp: Contender = {
@@ -55,6 +81,29 @@ const relayDeno: Contender = {
   transport: "tcp",
   idle: () => startRelay("deno", { RELAY_PRESENCE: "off" }),
 };
+// The log of accepted messages, as `npm start` runs it: the default store (a Deno KV file,
+// fresh for each start) with the default RELAY_HISTORY, against the same server without the
+// log (RELAY_HISTORY=0, v1's behaviour). An empty RELAY_HISTORY counts as unset, whatever the
+// environment of the bench says.
+const logOn: Contender = {
+  label: "relay (Node, TCP, KV file), log on (RELAY_HISTORY default)",
+  dialect: "relay",
+  start: () => startRelayKv({ RELAY_HISTORY: "" }),
+  transport: "tcp",
+  ladder: LOW_LADDER,
+  quickFail: true,
+};
+const logOff: Contender = {
+  label: "relay (Node, TCP, KV file), log off (RELAY_HISTORY=0)",
+  dialect: "relay",
+  start: () => startRelayKv({ RELAY_HISTORY: "0" }),
+  transport: "tcp",
+  ladder: LOW_LADDER,
+  quickFail: true,
+};
+/** What the log may cost: log on must keep at least this share of log off's max. */
+const LOG_TARGET = 0.8;
+
 const ngircd: Contender = {
   label: "ngircd (C, IRC)",
   dialect: "irc",
@@ -84,7 +133,11 @@ const baselines = (...cs: Contender[]) =>
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 const fmt = (n: number) =>
-  n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${Math.round(n / 1e3)}k` : `${Math.round(n)}`;
+  n >= 1e6
+    ? `${(n / 1e6).toFixed(2)}M`
+    : n >= 1e3
+      ? `${(n / 1e3).toFixed(n < 1e4 ? 1 : 0)}k`
+      : `${Math.round(n)}`;
 const ms = (n: number) => (Number.isNaN(n) ? "-" : `${n.toFixed(1)} ms`);
 
 interface Result {
@@ -94,27 +147,41 @@ interface Result {
   atHalf: Figures | null;
 }
 
-/** The highest step of the load ladder where no delivery is lost and p99 stays under 100 ms. */
-async function sustainable(c: Contender, scenario: "fanout" | "private"): Promise<Result> {
+/**
+ * The highest step of the load ladder where no delivery is lost and p99 stays under 100 ms.
+ * `near`: where the max is likely (another server's max): the search probes the step there
+ * first, then halves as usual, so that the answer is the same with one probe less or so.
+ * `half: false` leaves out the figures at half the max.
+ */
+async function sustainable(
+  c: Contender,
+  scenario: "fanout" | "private",
+  opts: { near?: number; half?: boolean } = {},
+): Promise<Result> {
   const fanout = scenario === "fanout" ? N - 1 : 1;
   const senders = scenario === "fanout" ? S : N;
   const partner = (name: string) => {
     const i = Number(name.slice(1));
     return `u${i % 2 === 0 ? i + 1 : i - 1}`;
   };
+  const ladder = c.ladder ?? LADDER;
   let server: Server | null = null;
   let lg: LoadGen | null = null;
   const close = async () => {
     await lg?.close();
     await server?.stop();
+    lg = null;
+    server = null;
   };
-  const open = async () => {
+  const open = async (warmup: number) => {
     server = await c.start();
     lg = new LoadGen(2);
     const url = c.transport === "ws" ? (server.ws as string) : (server.nodes ?? server.tcp);
     await lg.connect(c.dialect, url, N, scenario === "fanout" ? "#bench" : null);
-    // Warm up (a fresh process compiles its hot paths during its first busy second).
-    await load(LADDER[2] as number, 1000);
+    // Warm up (a fresh process compiles its hot paths during its first busy second), at no
+    // more than the step to come: a server far slower than the warm-up would still be
+    // working off its backlog during that step.
+    await load(warmup, 1000);
   };
   const load = (deliveries: number, durationMs: number) =>
     (lg as LoadGen).run({
@@ -125,26 +192,36 @@ async function sustainable(c: Contender, scenario: "fanout" | "private"): Promis
       durationMs,
     });
   const good = (f: Figures) => f.lost === 0 && f.p99 < 100;
+  const farOff = (f: Figures) => f.p99 >= 1000 || f.delivered < f.offered / 2;
   // A run the server could not keep up with may have cost clients their connections
   // (slow_consumer): the next run starts afresh, so that no run pays for the one before.
   const run = async (deliveries: number) => {
+    if (!lg) await open(Math.min(WARMUP, deliveries));
     const figures = await load(deliveries, DURATION);
-    if (!good(figures)) {
-      await close();
-      await open();
+    if (VERBOSE) {
+      const { delivered, lost, p50, p99 } = figures;
+      const at = ((performance.now() - started) / 1000).toFixed(0);
+      console.error(
+        `[${at} s] ${c.label}, ${scenario} at ${fmt(deliveries)}: delivered ${fmt(delivered)}, ` +
+          `lost ${lost}, p50 ${ms(p50)}, p99 ${ms(p99)}${good(figures) ? "" : " (failed)"}`,
+      );
     }
+    if (!good(figures)) await close();
     return figures;
   };
   try {
-    await open();
-    // Binary search over the ladder (a step that fails gets a second chance): about five
-    // steps instead of up to eighteen, for the same answer when figures grow with the load.
+    // Binary search over the ladder (a step that fails gets a second chance, unless the
+    // contender is `quickFail` and the step failed by far): about five steps instead of up to
+    // eighteen, for the same answer when figures grow with the load.
     let pass = -1;
-    let fail = LADDER.length;
+    let fail = ladder.length;
+    let hint = opts.near === undefined ? -1 : ladder.findLastIndex((s) => s <= (opts.near ?? 0));
     while (fail - pass > 1) {
-      const mid = (pass + fail) >> 1;
-      const step = LADDER[mid] as number;
-      if (good(await run(step)) || good(await run(step))) pass = mid;
+      const mid = hint > pass && hint < fail ? hint : (pass + fail) >> 1;
+      hint = -1;
+      const step = ladder[mid] as number;
+      const first = await run(step);
+      if (good(first) || (!(c.quickFail && farOff(first)) && good(await run(step)))) pass = mid;
       else fail = mid;
     }
     const repeat = async (d: number) => {
@@ -161,9 +238,11 @@ async function sustainable(c: Contender, scenario: "fanout" | "private"): Promis
     // The step found must also hold in the median of its repeats, or the one below is taken:
     // a max whose own figures break the rule would not be sustainable.
     for (; pass >= 0; pass--) {
-      const max = LADDER[pass] as number;
+      const max = ladder[pass] as number;
       const atMax = await repeat(max);
-      if (good(atMax)) return { label: c.label, max, atMax, atHalf: await repeat(max / 2) };
+      if (!good(atMax)) continue;
+      const atHalf = opts.half === false ? null : await repeat(max / 2);
+      return { label: c.label, max, atMax, atHalf };
     }
     return { label: c.label, max: 0, atMax: null, atHalf: null };
   } finally {
@@ -197,25 +276,54 @@ function table(title: string, header: string[], rows: string[][]): void {
   for (const r of rows) console.log(line(r));
 }
 
-function throughputTable(title: string, results: Result[]): void {
-  const base = results.find((r) => r.label === ngircd.label)?.max ?? 0;
+/**
+ * The max-rate table; the "vs" column compares with `against` (ngircd unless told). The
+ * figures at half the max have a column when some row has them.
+ */
+function throughputTable(
+  title: string,
+  results: Result[],
+  against: { label: string; column: string } = { label: ngircd.label, column: "vs ngircd" },
+): void {
+  const base = results.find((r) => r.label === against.label)?.max ?? 0;
+  const half = results.some((r) => r.atHalf !== null);
+  const latency = (f: Figures | null) => (f ? `${ms(f.p50)} / ${ms(f.p99)}` : "-");
   table(
     title,
     [
       "server",
       "max deliveries/s (p99 < 100 ms, no loss)",
-      "vs ngircd",
+      against.column,
       "p50 / p99 at max",
-      "p50 / p99 at half",
+      ...(half ? ["p50 / p99 at half"] : []),
     ],
     results.map((r) => [
       r.label,
       fmt(r.max),
       base ? `${(r.max / base).toFixed(2)}x` : "-",
-      r.atMax ? `${ms(r.atMax.p50)} / ${ms(r.atMax.p99)}` : "-",
-      r.atHalf ? `${ms(r.atHalf.p50)} / ${ms(r.atHalf.p99)}` : "-",
+      latency(r.atMax),
+      ...(half ? [latency(r.atHalf)] : []),
     ]),
   );
+}
+
+/**
+ * Log on next to log off, in one scenario, and their ratio against the target. To keep the
+ * bench short, both leave out the figures at half the max, and log on's search starts at log
+ * off's max (where it is, if the target is met).
+ */
+async function logTable(scenario: "fanout" | "private", title: string): Promise<void> {
+  const off = await sustainable(logOff, scenario, { half: false });
+  const on = await sustainable(logOn, scenario, { half: false, near: off.max });
+  const results = [off, on];
+  throughputTable(title, results, { label: logOff.label, column: "vs log off" });
+  const target = `target at least ${LOG_TARGET.toFixed(2)}x`;
+  if (!off.max) console.log(`\n${scenario}, log on / log off: - (log off found no max; ${target})`);
+  else {
+    const ratio = on.max / off.max;
+    const verdict = ratio >= LOG_TARGET ? "met" : "NOT met";
+    console.log(`\n${scenario}, log on / log off: ${ratio.toFixed(2)}x (${target}: ${verdict})`);
+  }
 }
 
 const started = performance.now();
@@ -248,6 +356,7 @@ if (ONLY.includes("fanout")) {
   console.log(
     `\nWebSocket/TCP on Node: ${(ws / tcp).toFixed(2)}x   Deno/Node (TCP): ${(deno / tcp).toFixed(2)}x`,
   );
+  await logTable("fanout", `fanout with the log: ${N} clients in one room, ${S} senders`);
 }
 if (ONLY.includes("cluster")) {
   // Half the room on each node: every message crosses Redis to reach the other half.
@@ -262,7 +371,13 @@ if (ONLY.includes("private")) {
   const results: Result[] = [];
   for (const c of baselines(ngircd, naive, relayTcp)) results.push(await sustainable(c, "private"));
   throughputTable(`private: ${N / 2} pairs messaging each other`, results);
+  await logTable("private", `private with the log: ${N / 2} pairs messaging each other`);
 }
+// `--only log`: the log tables alone (both scenarios), without the other rows.
+if (ONLY.includes("log") && !ONLY.includes("fanout"))
+  await logTable("fanout", `fanout with the log: ${N} clients in one room, ${S} senders`);
+if (ONLY.includes("log") && !ONLY.includes("private"))
+  await logTable("private", `private with the log: ${N / 2} pairs messaging each other`);
 if (ONLY.includes("connect")) {
   const rows = [];
   for (const c of baselines(ngircd, relayTcp, relayDeno)) rows.push(await connections(c));

@@ -1,6 +1,6 @@
 // Starts the servers under test as child processes, on free loopback ports.
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -32,16 +32,30 @@ function stopper(child: ChildProcess, signal: NodeJS.Signals = "SIGKILL"): () =>
     });
 }
 
-/** Waits for the "tcp/http listening on" lines a relay prints. */
+/**
+ * Waits for the "tcp/http listening on" lines a relay prints; fails at once, saying how, if
+ * the process ends before (killed from outside, or an error at start), and stops it if it
+ * has not listened within 30 s.
+ */
 function listening(child: ChildProcess, want: ("tcp" | "http")[]): Promise<Record<string, number>> {
   return new Promise((resolve, reject) => {
     const found: Record<string, number> = {};
-    const timer = setTimeout(() => reject(new Error("server did not start")), 30_000);
+    const exited = (code: number | null, signal: NodeJS.Signals | null) => {
+      clearTimeout(timer);
+      reject(new Error(`server ${child.pid} ended before listening (${signal ?? `exit ${code}`})`));
+    };
+    const timer = setTimeout(() => {
+      child.off("exit", exited);
+      child.kill("SIGKILL"); // not left running after the bench
+      reject(new Error("server did not start"));
+    }, 30_000);
+    child.once("exit", exited);
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
       const m = /(tcp|http) listening on \S+:(\d+)/.exec(line);
       if (m) found[m[1] as string] = Number(m[2]);
       if (want.every((w) => found[w] !== undefined)) {
         clearTimeout(timer);
+        child.off("exit", exited);
         resolve(found);
       }
     });
@@ -52,6 +66,7 @@ const RELAY_ENV = {
   RELAY_TCP_PORT: "0",
   RELAY_HTTP_PORT: "0",
   RELAY_STORE: "memory",
+  RELAY_IRC_PORT: "off",
   RELAY_RATE_LIMIT: "0",
   RELAY_MAX_CONNECTIONS: "20000",
 };
@@ -79,6 +94,33 @@ export async function startRelay(
     tcp: `tcp://127.0.0.1:${ports.tcp}`,
     ws: `ws://127.0.0.1:${ports.http}/ws`,
     stop: stopper(child, node.stopSignal),
+  };
+}
+
+/**
+ * The relay on Node with the store `npm start` uses when RELAY_STORE is not set, a Deno KV
+ * file, here a fresh one in a temporary directory for each start (removed when it stops), so
+ * that no run reads what an earlier one wrote and ./data is left alone.
+ */
+export async function startRelayKv(
+  env: Record<string, string> = {},
+  node: { flags?: string[]; stopSignal?: NodeJS.Signals } = {},
+): Promise<Server> {
+  const dir = await mkdtemp(join(tmpdir(), "bench-relay-kv-"));
+  const removeDir = () => rm(dir, { recursive: true, force: true });
+  let server: Server;
+  try {
+    server = await startRelay("node", { ...env, RELAY_STORE: join(dir, "relay.kv") }, node);
+  } catch (e) {
+    await removeDir();
+    throw e;
+  }
+  return {
+    ...server,
+    stop: async () => {
+      await server.stop();
+      await removeDir();
+    },
   };
 }
 

@@ -81,6 +81,14 @@ export class LogWriter {
     const batch = this.#open;
     if (!batch) return;
     this.#open = null;
+    // While a commit is under way, every turn after it joins one batch: the next commit
+    // carries all of them (one commit per turn when the store keeps up, fewer when not).
+    const waiting = this.#sealed.length >= 2 ? this.#sealed[this.#sealed.length - 1] : undefined;
+    if (waiting) {
+      for (const entry of batch.entries) waiting.entries.push(entry);
+      for (const effect of batch.after) waiting.after.push(effect);
+      return;
+    }
     this.#sealed.push(batch);
     if (this.#sealed.length === 1) this.#next();
   };

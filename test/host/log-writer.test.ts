@@ -142,3 +142,36 @@ describe("ok means kept", () => {
     bob.close();
   });
 });
+
+describe("the log writer under a slow store", () => {
+  test("turns that come while a commit is under way share the next commit", async () => {
+    const commits: string[][] = [];
+    const released: string[] = [];
+    let finish: () => void = () => {};
+    const writer = new LogWriter(
+      (entries) => {
+        commits.push(entries.map((e) => e.message.id));
+        return commits.length === 1 ? new Promise<void>((r) => (finish = r)) : Promise.resolve();
+      },
+      (effects) =>
+        released.push(
+          ...effects.map((e) => (e.type === "send" && e.msg.type === "pong" ? `${e.msg.re}` : "")),
+        ),
+      setImmediate,
+    );
+    writer.add(entry("1"));
+    writer.hold(ping(1));
+    await new Promise((r) => setImmediate(r));
+    // The first commit hangs; three more turns come.
+    for (const n of [2, 3, 4]) {
+      writer.add(entry(`${n}`));
+      writer.hold(ping(n));
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(commits).toEqual([["1"]]);
+    finish();
+    await writer.idle();
+    expect(commits).toEqual([["1"], ["2", "3", "4"]]);
+    expect(released).toEqual(["1", "2", "3", "4"]);
+  });
+});
