@@ -2,7 +2,7 @@ import { type Context, Hono } from "hono";
 import type { Host } from "../host/mod.ts";
 import { adminRoutes } from "./admin.ts";
 import { renderMetrics } from "./metrics.ts";
-import { CHAT_PAGE } from "./page/page.ts";
+import { pageRoutes } from "./page/routes.ts";
 import {
   maxMessageBytes,
   originAllowed,
@@ -38,12 +38,13 @@ export interface AppOptions {
 
 /**
  * The relay's HTTP face, the same on every runtime: `/ws` (the protocol over WebSocket),
- * `/` (the chat page), `/healthz`, `/metrics` and, with a token, `/admin/*`.
+ * `/` (the chat page, with `/app.js`, `/app.css`, `/favicon.svg`), `/healthz`, `/metrics`
+ * and, with a token, `/admin/*`.
  */
 export function createApp(options: AppOptions): Hono {
   const { host } = options;
   const app = new Hono();
-  app.get("/", (c) => c.html(CHAT_PAGE));
+  app.route("/", pageRoutes());
   app.get("/healthz", (c) => c.text("ok"));
   app.get("/metrics", async (c) =>
     c.text(await renderMetrics(host), 200, { "content-type": "text/plain; version=0.0.4" }),

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { complete, prompt, renderMessage } from "../../src/cli/chat/render.ts";
+import { complete, prompt, renderError, renderMessage } from "../../src/cli/chat/render.ts";
 
 const plain = { color: false };
 const ts = "2026-05-06T07:08:09.000Z";
@@ -83,6 +83,12 @@ describe("rendering", () => {
     expect(new Set(lines).size).toBe(4);
     for (const line of lines) expect(line).toContain("\u001b[");
     expect(renderMessage({ type: "pong", re: null }, plain)).not.toContain("\u001b");
+  });
+
+  test("the client library's own errors print as the server's do", () => {
+    expect(renderError("connection_lost", "the connection ended before the reply", plain)).toBe(
+      "! connection_lost: the connection ended before the reply",
+    );
   });
 
   test("the prompt shows where a plain line goes", () => {

@@ -1,4 +1,11 @@
+import { readFile } from "node:fs/promises";
 import { describe, expect, test } from "vitest";
+import { buildPageScript, SCRIPT_MODULE } from "../../scripts/build-page.ts";
+import { parseLine } from "../../src/http/page/app/commands.ts";
+import { Conversation, conversationOf } from "../../src/http/page/app/conversations.ts";
+import { pageRoutes } from "../../src/http/page/routes.ts";
+import { PAGE_SCRIPT } from "../../src/http/page/script.ts";
+import { PAGE_STYLE } from "../../src/http/page/style.ts";
 import { textUser } from "../support/client.ts";
 import { startRelay } from "../support/server.ts";
 
@@ -23,7 +30,7 @@ describe("HTTP", () => {
     expect([health.status, await health.text()]).toEqual([200, "ok"]);
     const page = await fetch(`http://127.0.0.1:${httpPort}/`);
     expect(page.headers.get("content-type")).toMatch(/text\/html/);
-    expect(await page.text()).toMatch(/<title>relay<\/title>[\s\S]*new WebSocket/);
+    expect(await page.text()).toMatch(/<title>relay<\/title>[\s\S]*<script src="app\.js" defer>/);
   });
 
   test("/metrics counts connections, users, deliveries and errors", async () => {
@@ -143,5 +150,139 @@ describe("HTTP", () => {
     });
     expect(kick.status).toBe(200);
     expect(await kim.end()).toEqual(["* bye: kicked"]);
+  });
+});
+
+describe("the chat page's files and headers", () => {
+  const files = [
+    ["/", /^text\/html; charset=utf-8$/i],
+    ["/app.js", /^text\/javascript; charset=utf-8$/],
+    ["/app.css", /^text\/css; charset=utf-8$/],
+    ["/favicon.svg", /^image\/svg\+xml$/],
+  ] as const;
+
+  test.each(files)(
+    "%s is served with its content type and the page's security headers",
+    async (path, type) => {
+      const { httpPort } = await startRelay();
+      const res = await fetch(`http://127.0.0.1:${httpPort}${path}`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-type")).toMatch(type);
+      const csp = (res.headers.get("content-security-policy") ?? "").split(/;\s*/);
+      expect(csp).toEqual(
+        expect.arrayContaining([
+          "default-src 'none'",
+          "script-src 'self'",
+          "style-src 'self'",
+          `connect-src 'self' ws://127.0.0.1:${httpPort} wss://127.0.0.1:${httpPort}`,
+          "frame-ancestors 'none'",
+          "base-uri 'none'",
+        ]),
+      );
+      expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+      expect(res.headers.get("referrer-policy")).toBe("no-referrer");
+      expect(res.headers.get("x-frame-options")).toBe("DENY");
+      expect(res.headers.get("strict-transport-security")).toBeNull();
+    },
+  );
+
+  test("the script and the style are the page's own files, and the page holds neither inline", async () => {
+    const { httpPort } = await startRelay();
+    const base = `http://127.0.0.1:${httpPort}`;
+    expect(await (await fetch(`${base}/app.js`)).text()).toBe(PAGE_SCRIPT);
+    expect(await (await fetch(`${base}/app.css`)).text()).toBe(PAGE_STYLE);
+    const html = await (await fetch(`${base}/`)).text();
+    expect(html).toContain('<link rel="stylesheet" href="app.css">');
+    expect(html).not.toMatch(/<script>|<style|\sstyle=|\son[a-z]+=/i);
+  });
+
+  test("the policy names the WebSocket origins of a plain Host only", async () => {
+    const page = pageRoutes();
+    const policy = async (host: string) =>
+      (await page.request("/", { headers: { host } })).headers.get("content-security-policy");
+    expect(await policy("chat.example:8443")).toContain(
+      "connect-src 'self' ws://chat.example:8443 wss://chat.example:8443;",
+    );
+    expect(await policy("[::1]:8080")).toContain("ws://[::1]:8080 wss://[::1]:8080;");
+    const forged = await policy("evil.example; script-src *");
+    expect(forged).toContain("connect-src 'self' ;");
+    expect(forged).not.toContain("evil");
+  });
+
+  test("the other routes do not carry the page's policy", async () => {
+    const { httpPort } = await startRelay();
+    const res = await fetch(`http://127.0.0.1:${httpPort}/healthz`);
+    expect(res.headers.get("content-security-policy")).toBeNull();
+  });
+
+  test("script.ts is the bundle of src/http/page/app and src/client as they are (npm run build:page)", async () => {
+    expect(await readFile(SCRIPT_MODULE, "utf8")).toBe(await buildPageScript());
+  });
+});
+
+describe("the chat page's model (src/http/page/app)", () => {
+  const msg = (id: string, from = "bo", to = "#dev") => ({
+    type: "message" as const,
+    id,
+    from,
+    to,
+    text: `text ${id}`,
+    ts: "2026-01-01T00:00:00.000Z",
+  });
+
+  test.each([
+    ["hi", "#dev", { kind: "send", to: "#dev", text: "hi" }],
+    ["//help me", "bo", { kind: "send", to: "bo", text: "/help me" }],
+    ["hi", null, { kind: "usage" }],
+    ["/msg bo see you soon", null, { kind: "send", to: "bo", text: "see you soon" }],
+    ["/msg bo", null, { kind: "usage" }],
+    ["/all hello", null, { kind: "send", to: "*", text: "hello" }],
+    ["/join dev", null, { kind: "join", room: "#dev" }],
+    ["/leave", "#dev", { kind: "leave", room: "#dev" }],
+    ["/leave", "bo", { kind: "usage" }],
+    ["/to Bo", null, { kind: "open", target: "Bo" }],
+    ["/history", "#dev", { kind: "history", with: "#dev", limit: 50 }],
+    ["/history 20", "#dev", { kind: "history", with: "#dev", limit: 20 }],
+    ["/history bo 5", null, { kind: "history", with: "bo", limit: 5 }],
+    ["/history bo 500", null, { kind: "usage" }],
+    ["/who #dev", null, { kind: "who", room: "#dev" }],
+    ["/HELP", null, { kind: "help" }],
+    ["/frob", null, { kind: "usage" }],
+  ] as const)("the line %j (open: %j) is %o", (line, current, action) => {
+    expect(parseLine(line, current)).toMatchObject(action);
+  });
+
+  test("a message belongs to its room, or to the other person", () => {
+    expect(conversationOf(msg("1", "bo", "#dev"), "ann")).toBe("#dev");
+    expect(conversationOf(msg("1", "bo", "ann"), "ann")).toBe("bo");
+    expect(conversationOf(msg("1", "Ann", "bo"), "ann")).toBe("bo");
+  });
+
+  test("messages are kept in id order, each once", () => {
+    const c = new Conversation("#dev");
+    expect(c.add([msg("3"), msg("1")]).map((m) => m.id)).toEqual(["3", "1"]);
+    expect(c.add([msg("2"), msg("3")]).map((m) => m.id)).toEqual(["2"]);
+    expect(c.messages.map((m) => m.id)).toEqual(["1", "2", "3"]);
+  });
+
+  test("a newest page that does not reach what is kept replaces it: no hole in between", () => {
+    const c = new Conversation("#dev");
+    c.add([msg("01"), msg("02")]);
+    c.newestPage([msg("08"), msg("09")], true);
+    expect(c.messages.map((m) => m.id)).toEqual(["08", "09"]);
+    expect(c.more).toBe(true);
+    const d = new Conversation("#dev");
+    d.add([msg("01"), msg("02")]);
+    d.newestPage([msg("02"), msg("03")], true);
+    expect(d.messages.map((m) => m.id)).toEqual(["01", "02", "03"]);
+    d.olderPage([], false);
+    expect(d.more).toBe(false);
+  });
+
+  test("a message of one's own that comes back settles the one being sent", () => {
+    const c = new Conversation("bo");
+    c.pending.push({ seq: 1, to: "bo", text: "text 7", state: "unsure" });
+    expect(c.settle(msg("7", "ann", "Bo"))).toBe(true);
+    expect(c.pending).toEqual([]);
   });
 });

@@ -1,11 +1,11 @@
 import { createInterface, type Interface } from "node:readline";
 import { Writable } from "node:stream";
+import { type ClientCommand, RelayClient, RelayError, type Welcome } from "../../client/mod.ts";
 import type { ServerMessage } from "../../core/mod.ts";
-import { type Decoded, decodeText, HELP_LINES } from "../../protocol/mod.ts";
+import { decodeText, HELP_LINES } from "../../protocol/mod.ts";
 import { parseHistory } from "./history.ts";
-import { complete, prompt, renderMessage, type Style } from "./render.ts";
-import { backoff, Resume } from "./resume.ts";
-import { openTransport, type Transport } from "./transport.ts";
+import { complete, prompt, renderError, renderMessage, type Style } from "./render.ts";
+import { chatTransport } from "./transport.ts";
 
 /** What `relay chat` was asked to do. */
 export interface ChatOptions {
@@ -19,37 +19,34 @@ export interface ChatOptions {
   color: boolean;
 }
 
-/** How often a quiet connection is checked, and how long a `ping` may go unanswered. */
+/** How often a quiet connection is checked; one that answers nothing for as long is dropped. */
 const HEARTBEAT_MS = 20_000;
 
+/** How the client waits between attempts: 0.5 s at first, doubling, at most 15 s (with jitter). */
+const RECONNECT = { initialDelayMs: 500, maxDelayMs: 15_000 };
+
 /**
- * A full-duplex terminal chat: incoming lines print above the input line, which keeps
- * what is being typed; the prompt shows where a plain line goes. When the connection
- * drops or the server restarts, it reconnects with backoff and logs in again with the
- * session secret of the last `welcome` and the newest message id it has shown, so the
- * server replays exactly what was missed (docs/protocol.md §11). Resolves with the exit code
- * when the user quits.
+ * A full-duplex terminal chat on `relay/client` (src/client): incoming lines print above the
+ * input line, which keeps what is being typed; the prompt shows where a plain line goes.
+ * The library logs in, matches replies to commands, and when the connection drops or the
+ * server restarts it reconnects with backoff and resumes with the session secret and the
+ * newest message id seen, so the server replays exactly what was missed (docs/protocol.md
+ * §11). The session lives in this process only and is ended on `/quit`. Resolves with the
+ * exit code when the user quits.
  */
 export async function runChat(options: ChatOptions): Promise<number> {
   const style: Style = { color: options.color };
   const users = new Set<string>();
   const rooms = new Set<string>();
   const terminal = options.output.isTTY === true && options.input.isTTY === true;
-  const resume = new Resume();
   let name = options.name ?? "";
   let password = options.password;
   let partner: string | null = null;
-  let transport: Transport | null = null;
-  let loggedIn = false;
+  let client: RelayClient | null = null;
   let everLoggedIn = false;
-  let loginWithSession = false;
   let stopping = false;
-  let attempts = 0;
-  let seq = 0;
-  let heartbeat: string | null = null;
-  let heartbeatTimer: ReturnType<typeof setInterval> | undefined;
-  let retryTimer: ReturnType<typeof setTimeout> | undefined;
-  const pendingTo = new Map<string, string>();
+  let firstAttempts = 0;
+  let firstRetry: ReturnType<typeof setTimeout> | undefined;
 
   const rl: Interface = createInterface({
     input: options.input,
@@ -69,14 +66,16 @@ export async function runChat(options: ChatOptions): Promise<number> {
       if (finished) return;
       finished = true;
       stopping = true;
-      clearInterval(heartbeatTimer);
-      clearTimeout(retryTimer);
+      clearTimeout(firstRetry);
       rl.close();
+      // Stops reconnecting (and says quit if still logged in): nothing keeps the process up.
+      void client?.close();
       resolve(code);
     };
   });
 
-  const print = (line: string) => {
+  const print = (line: string | null) => {
+    if (line === null) return;
     if (terminal) {
       options.output.write("\r\u001b[2K");
       options.output.write(`${line}\n`);
@@ -85,164 +84,126 @@ export async function runChat(options: ChatOptions): Promise<number> {
       options.output.write(`${line}\n`);
     }
   };
+  const show = (msg: ServerMessage) => print(renderMessage(msg, style, name));
+  const showError = (error: unknown) => {
+    const code = error instanceof RelayError ? error.code : "error";
+    print(renderError(code, error instanceof Error ? error.message : String(error), style));
+  };
   const refreshPrompt = () => {
-    rl.setPrompt(prompt(loggedIn ? name : "", partner, style));
+    rl.setPrompt(prompt(client?.connected ? name : "", partner, style));
     if (terminal) rl.prompt(true);
   };
-  const send = (command: object): string => {
-    const id = String(++seq);
-    transport?.send({ ...command, id });
-    return id;
-  };
-  const sendLogin = () => {
-    const login = resume.login(name, password);
-    loginWithSession = login.session !== undefined;
-    send(login);
-  };
-  /** Drops the connection at once (it went quiet, or the login cannot go on there). */
-  const drop = () => transport?.close();
 
-  const onWelcome = (msg: Extract<ServerMessage, { type: "welcome" }>) => {
-    name = msg.name;
-    loggedIn = true;
-    attempts = 0;
-    resume.welcomed(msg.session);
+  /** Sends a command; prints its reply (or error) when it comes, and calls `then` on success. */
+  const request = (command: ClientCommand, then?: () => void) => {
+    if (!client) return;
+    if (!client.connected) print("* not connected; it is sent once the connection is back");
+    client.request(command).then(
+      (reply) => {
+        then?.();
+        show(reply as ServerMessage);
+        refreshPrompt();
+      },
+      (error: unknown) => {
+        showError(error);
+        refreshPrompt();
+      },
+    );
+  };
+
+  const onWelcome = (welcome: Welcome) => {
+    name = welcome.name;
     users.clear();
-    for (const u of msg.users) users.add(u);
+    for (const u of welcome.users) users.add(u);
     // A v2 server keeps memberships across logins and says which; rooms it no longer
     // knows of (a server without a durable store restarted) are joined again.
-    const kept = new Set(msg.rooms ?? []);
+    const kept = new Set(welcome.rooms ?? []);
     const again = everLoggedIn ? [...rooms].filter((r) => !kept.has(r)) : [];
     rooms.clear();
     for (const r of kept) rooms.add(r);
-    print(renderMessage(msg, style, name) ?? "");
-    for (const r of again) send({ type: "join", room: r });
+    show(welcome);
+    for (const room of again) request({ type: "join", room }, () => rooms.add(room));
     everLoggedIn = true;
     refreshPrompt();
   };
 
-  const onLoginError = (msg: Extract<ServerMessage, { type: "error" }>) => {
-    if (msg.code === "auth_failed" && loginWithSession) {
-      // The session ended (expired, forgotten, or a server that lost its store): log in
-      // as at first, on the same connection.
-      resume.forgetSession();
-      print(`* the session ended; logging in again as ${name}`);
-      sendLogin();
-      return;
-    }
-    print(renderMessage(msg, style) ?? "");
-    if (everLoggedIn && msg.code !== "auth_failed") {
-      // Coming back (the old connection may still hold the name): try again later.
-      drop();
-      return;
-    }
-    if (msg.code === "auth_failed" && !password) print("  (try again with --ask-password)");
-    finish(1);
-  };
-
-  const onMessage = (msg: ServerMessage) => {
-    switch (msg.type) {
-      case "welcome":
-        return onWelcome(msg);
-      case "presence":
-        if (msg.status === "online") users.add(msg.name);
-        else users.delete(msg.name);
-        break;
-      case "message":
-        resume.saw(msg.id);
-        if (msg.from !== name) users.add(msg.from);
-        if (msg.to !== "*" && !msg.to.startsWith("#") && msg.from !== name) {
-          partner = msg.from;
-          refreshPrompt();
-        }
-        break;
-      case "ok": {
-        resume.saw(msg.id);
-        const target = msg.re === null ? undefined : pendingTo.get(msg.re);
-        if (target !== undefined) {
-          pendingTo.delete(msg.re as string);
-          partner = target;
-          refreshPrompt();
-        }
-        if (msg.users && msg.room) rooms.add(msg.room);
-        else if (msg.room) rooms.delete(msg.room);
-        break;
+  const makeClient = (): RelayClient => {
+    const made = new RelayClient({
+      transport: chatTransport(options.url),
+      name,
+      ...(password ? { password } : {}),
+      heartbeatMs: HEARTBEAT_MS,
+      reconnect: RECONNECT,
+    });
+    made.on("open", onWelcome);
+    made.on("message", (m) => {
+      if (m.from !== name) users.add(m.from);
+      if (m.to !== "*" && !m.to.startsWith("#") && m.from !== name) partner = m.from;
+      show(m);
+      refreshPrompt();
+    });
+    made.on("presence", (p) => {
+      if (p.status === "online") users.add(p.name);
+      else users.delete(p.name);
+      show(p);
+    });
+    made.on("joined", show);
+    made.on("left", show);
+    made.on("announce", show);
+    made.on("bye", (bye) => {
+      if (!stopping) show(bye);
+    });
+    made.on("reconnecting", ({ attempt, delayMs }) => {
+      print(
+        `* not connected to ${options.url}; trying again in ${(delayMs / 1000).toFixed(1)}s (attempt ${attempt})`,
+      );
+      refreshPrompt();
+    });
+    made.on("close", (info) => {
+      refreshPrompt();
+      if (info.reconnect || stopping) return;
+      // The server ended the session (kicked, replaced), or reconnecting gave up.
+      if (info.error && !(info.error instanceof RelayError && info.error.code === "closed")) {
+        showError(info.error);
+        return finish(1);
       }
-      case "pong":
-        if (msg.re !== null && msg.re === heartbeat) {
-          heartbeat = null;
-          return;
-        }
-        break;
-      case "who":
-        for (const u of msg.users) users.add(u);
-        break;
-      case "error":
-        if (!loggedIn) return onLoginError(msg);
-        break;
-      case "bye":
-        if (msg.reason === "kicked" || msg.reason === "replaced") stopping = true;
-        break;
-    }
-    const line = renderMessage(msg, style, name);
-    if (line !== null) print(line);
+      finish(0);
+    });
+    return made;
   };
 
-  const connect = async () => {
-    retryTimer = undefined;
-    if (stopping || transport) return;
-    // Events of a connection that is no longer the current one are not ours to handle.
-    let opened: Transport | null = null;
+  // Until the first login, a relay that is not up yet is waited for; a refused login ends.
+  const start = async () => {
+    if (stopping) return;
+    client = makeClient();
     try {
-      opened = await openTransport(options.url, {
-        message: (msg) => {
-          if (transport === opened) onMessage(msg);
-        },
-        closed: () => {
-          if (transport === opened) onClosed();
-        },
-      });
-    } catch {
-      return retry();
+      await client.connect();
+    } catch (error) {
+      if (stopping) return;
+      if (error instanceof RelayError && error.code === "connect_failed") {
+        const delay = Math.min(
+          RECONNECT.maxDelayMs,
+          RECONNECT.initialDelayMs * 2 ** firstAttempts++,
+        );
+        print(`* not connected to ${options.url}; trying again in ${(delay / 1000).toFixed(1)}s`);
+        firstRetry = setTimeout(() => void start(), delay);
+        return;
+      }
+      showError(error);
+      if (error instanceof RelayError && error.code === "auth_failed" && !password) {
+        print("  (try again with --ask-password)");
+      }
+      finish(1);
     }
-    if (stopping) return opened.close();
-    transport = opened;
-    heartbeat = null;
-    clearInterval(heartbeatTimer);
-    heartbeatTimer = setInterval(beat, HEARTBEAT_MS);
-    heartbeatTimer.unref?.();
-    sendLogin();
   };
-  // A connection that answers no ping for a whole period is dead even if no socket said so.
-  const beat = () => {
-    if (!transport || !loggedIn) return;
-    if (heartbeat !== null) return drop();
-    heartbeat = send({ type: "ping" });
-  };
-  const onClosed = () => {
-    transport = null;
-    clearInterval(heartbeatTimer);
-    const was = loggedIn;
-    loggedIn = false;
-    pendingTo.clear();
-    if (stopping) return finish(0);
-    if (!everLoggedIn && !was && attempts === 0) print("! could not log in");
-    refreshPrompt();
-    retry();
-  };
-  const retry = () => {
-    if (stopping || retryTimer !== undefined) return;
-    const delay = backoff(attempts++);
-    print(`* not connected to ${options.url}; trying again in ${(delay / 1000).toFixed(1)}s`);
-    retryTimer = setTimeout(() => void connect(), delay);
-  };
-  const quit = (reason?: string) => {
+
+  const quit = async (reason?: string) => {
+    if (stopping) return;
     stopping = true;
     // The secret lives only in this process: end it on the server too.
-    transport?.send({ type: "quit", ...(reason ? { reason } : {}), forget: true });
-    resume.forgetSession();
-    // The server answers bye and closes; one that is gone without a word does not.
-    setTimeout(() => finish(0), 2000).unref?.();
+    await client?.close({ forget: true, ...(reason ? { reason } : {}) });
+    print(renderMessage({ type: "bye", re: null, reason: "quit" }, style));
+    finish(0);
   };
 
   rl.on("line", (raw) => {
@@ -250,67 +211,84 @@ export async function runChat(options: ChatOptions): Promise<number> {
     if (line.trim() === "") return refreshPrompt();
     if (line === "/help") {
       for (const l of HELP_LINES.slice(2)) print(l);
-      if (!HELP_LINES.some((l) => l.includes("/history"))) print(HISTORY_HELP);
       return refreshPrompt();
     }
     const history = parseHistory(line, partner);
     if (history !== null && "error" in history) {
-      print(
-        renderMessage(
-          { type: "error", re: null, code: "bad_command", message: history.error },
-          style,
-        ) ?? "",
-      );
+      show({ type: "error", re: null, code: "bad_command", message: history.error });
       return refreshPrompt();
     }
-    const decoded: Decoded = history
-      ? { ok: true, command: history, re: null }
-      : decodeText(line, true);
+    if (history !== null) return request(history);
+    const decoded = decodeText(line, true);
     if (!decoded.ok) {
-      print(renderMessage({ type: "error", re: null, ...decoded.error }, style) ?? "");
+      show({ type: "error", re: null, ...decoded.error });
       return refreshPrompt();
     }
     const { command } = decoded;
-    if (command.type === "quit") {
-      if (!transport) return finish(0);
-      return quit(command.reason);
-    }
-    if (!transport || !loggedIn) {
-      print("! not connected; the line was not sent");
-      return refreshPrompt();
-    }
-    if (command.type === "say") {
-      if (!partner) {
-        print("! no_target: choose who to talk to first: /to <name>");
+    switch (command.type) {
+      case "quit":
+        return void quit(command.reason);
+      case "login":
+        show({
+          type: "error",
+          re: null,
+          code: "already_logged_in",
+          message: `you are ${name} here; /quit, then start again as another name`,
+        });
         return refreshPrompt();
+      case "help":
+        return refreshPrompt();
+      case "say":
+        if (!partner) {
+          show({
+            type: "error",
+            re: null,
+            code: "no_target",
+            message: "choose who to talk to first: /to <name>",
+          });
+          return refreshPrompt();
+        }
+        // The prompt shows the partner: send there, whatever the server last heard of it.
+        return request({ type: "msg", to: partner, text: command.text });
+      case "to": {
+        const target = command.name;
+        return request(command, () => {
+          partner = target;
+        });
       }
-      // The prompt shows the partner: send there, whatever the server last heard of it.
-      send({ type: "msg", to: partner, text: command.text });
-      return refreshPrompt();
+      case "join":
+        return request(command, () => rooms.add(command.room));
+      case "leave":
+        return request(command, () => {
+          rooms.delete(command.room);
+          if (partner?.toLowerCase() === command.room.toLowerCase()) partner = null;
+        });
+      case "who":
+        return client?.request(command).then(
+          (reply) => {
+            for (const u of reply.users) users.add(u);
+            show(reply);
+            refreshPrompt();
+          },
+          (error: unknown) => showError(error),
+        );
+      default:
+        return request(command);
     }
-    const id = send(command);
-    if (command.type === "to") pendingTo.set(id, command.name);
-    refreshPrompt();
   });
   // Ctrl-D ends input; Ctrl-C interrupts: both leave cleanly.
   const leave = () => {
     if (stopping) return;
-    if (transport && loggedIn) {
-      quit();
-    } else {
-      stopping = true;
-      finish(0);
-    }
+    if (client?.connected) void quit();
+    else finish(0);
   };
   rl.on("close", leave);
   rl.on("SIGINT", leave);
 
   rl.setPrompt(prompt("", null, style));
-  await connect();
+  await start();
   return done;
 }
-
-const HISTORY_HELP = "*   /history <name|#room|*> [n] the last n messages (50) of a conversation";
 
 function ask(rl: Interface, question: string): Promise<string> {
   return new Promise((resolve) => rl.question(question, resolve));

@@ -106,7 +106,7 @@ export function renderMessage(msg: ServerMessage, style: Style, me?: string): st
     case "bye":
       return paint(style, "error", `* disconnected: ${msg.reason}`);
     case "error":
-      return paint(style, "error", `! ${msg.code}: ${msg.message}`);
+      return renderError(msg.code, msg.message, style);
     case "presence":
       return paint(style, "info", `* ${msg.name} is ${msg.status}`);
     case "joined":
@@ -116,6 +116,18 @@ export function renderMessage(msg: ServerMessage, style: Style, me?: string): st
     case "announce":
       return paint(style, "announce", `*** ${msg.text}`);
   }
+}
+
+/**
+ * Draws an error as a terminal line: one the server sent (its code, docs/protocol.md §9), or
+ * one the client library found itself (`connection_lost`, `closed`, ...).
+ *
+ * @example
+ * renderError("no_such_user", "nobody called carol has logged in here", { color: false });
+ * // "! no_such_user: nobody called carol has logged in here"
+ */
+export function renderError(code: string, message: string, style: Style): string {
+  return paint(style, "error", `! ${code}: ${message}`);
 }
 
 /**

@@ -1,63 +1,66 @@
 import { connect } from "node:net";
 import WebSocket from "ws";
-import type { ServerMessage } from "../../core/mod.ts";
+import {
+  type Connection,
+  type ConnectionEvents,
+  type Transport,
+  type WebSocketConstructor,
+  webSocketTransport,
+} from "../../client/mod.ts";
 
-/** A connection to a relay in JSON mode, over TCP or WebSocket. */
-export interface Transport {
-  /** Sends one command as a JSON frame. */
-  send(command: object): void;
-  /** Drops the connection at once, without waiting for the peer (it may be gone). */
-  close(): void;
-}
-
-/** What a transport tells its owner. */
-export interface TransportEvents {
-  message(msg: ServerMessage): void;
-  closed(): void;
-}
+/** A line longer than this from the server means something is wrong: the connection is dropped. */
+const MAX_LINE_CHARS = 16 * 1024 * 1024;
 
 /**
- * Connects to `tcp://host:port` or `ws://host:port/ws` (or `wss://`) and speaks JSON
- * frames; rejects when the connection cannot be made (and then never calls `closed`).
+ * The `relay/client` transport for a URL the terminal client accepts: `tcp://host:port`
+ * (JSON lines over TCP) or `ws://host:port/ws` / `wss://...` (the runtime's WebSocket where
+ * it has one, Deno and Node 22+, else the `ws` package's). Each `open` makes a new
+ * connection, as the client's reconnecting needs.
+ *
+ * @example
+ * const client = new RelayClient({ transport: chatTransport("tcp://127.0.0.1:7070"), name: "ann" });
  */
-export function openTransport(url: string, events: TransportEvents): Promise<Transport> {
+export function chatTransport(url: string): Transport {
   const parsed = new URL(url);
-  return parsed.protocol === "tcp:" ? openTcp(parsed, events) : openWs(url, events);
+  if (parsed.protocol !== "tcp:") {
+    const global = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    return webSocketTransport(url, global ?? WebSocket);
+  }
+  const host = parsed.hostname.replace(/^\[|\]$/g, "");
+  const port = Number(parsed.port || 7070);
+  return { open: (events) => openTcp(host, port, events) };
 }
 
-function openTcp(url: URL, events: TransportEvents): Promise<Transport> {
+function openTcp(host: string, port: number, events: ConnectionEvents): Promise<Connection> {
   return new Promise((resolve, reject) => {
-    const socket = connect(Number(url.port || 7070), url.hostname.replace(/^\[|\]$/g, ""), () => {
+    const socket = connect(port, host);
+    socket.setEncoding("utf8");
+    socket.setNoDelay(true);
+    socket.once("error", reject);
+    socket.once("connect", () => {
       socket.off("error", reject);
+      // An error is followed by `close`, which says it all.
       socket.on("error", () => {});
-      // Only a connection that was made can be closed: a failed one only rejects.
-      socket.on("close", () => events.closed());
+      socket.once("close", () => events.closed());
       resolve({
-        send: (command) => socket.write(`${JSON.stringify(command)}\n`),
-        close: () => socket.destroy(),
+        send: (frame) => {
+          socket.write(`${frame}\n`);
+        },
+        // A connection dropped for silence may have no peer left to answer a FIN.
+        close: () => {
+          socket.destroy();
+        },
       });
     });
-    socket.once("error", reject);
-    socket.setEncoding("utf8");
     let partial = "";
-    socket.on("data", (data: string) => {
-      const lines = (partial + data).split("\n");
+    socket.on("data", (chunk: string) => {
+      const lines = (partial + chunk).split("\n");
       partial = lines.pop() ?? "";
-      for (const line of lines) if (line.trim()) events.message(JSON.parse(line));
+      if (partial.length > MAX_LINE_CHARS) return socket.destroy();
+      for (const line of lines) {
+        const frame = line.endsWith("\r") ? line.slice(0, -1) : line;
+        if (frame.trim() !== "") events.frame(frame);
+      }
     });
-  });
-}
-
-function openWs(url: string, events: TransportEvents): Promise<Transport> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
-    ws.once("open", () => {
-      ws.off("error", reject);
-      ws.on("error", () => {});
-      ws.on("close", () => events.closed());
-      resolve({ send: (command) => ws.send(JSON.stringify(command)), close: () => ws.terminate() });
-    });
-    ws.once("error", reject);
-    ws.on("message", (data) => events.message(JSON.parse(data.toString())));
   });
 }
