@@ -1,4 +1,5 @@
 import type { Connection, Host, Link } from "../../src/host/mod.ts";
+import { HANDSHAKE_MS, type TlsPem, tlsFailure } from "./tls.ts";
 
 /**
  * How long a connection the server closes keeps reading (and dropping) what the peer still
@@ -12,8 +13,37 @@ const READ_MIN = 1024;
 /** ...to this, while reads fill the buffer. */
 const READ_MAX = 64 * 1024;
 
-/** Serves the relay over TCP with Deno.listen; returns the listener (close it to stop). */
-export function listenTcp(host: Host, hostname: string, port: number): Deno.TcpListener {
+/** A listener of `listenTcp`: plain TCP, or TLS over TCP. */
+export type TcpListener = Deno.TcpListener | Deno.TlsListener;
+
+/**
+ * Serves the relay over TCP with Deno.listen; returns the listener (close it to stop). With
+ * `tls` (docs/protocol.md §13), Deno.listenTls, and a connection reaches the host only once
+ * its handshake is done.
+ */
+export function listenTcp(
+  host: Pick<Host, "connect">,
+  hostname: string,
+  port: number,
+  tls: TlsPem | null = null,
+): TcpListener {
+  if (tls) {
+    let listener: Deno.TlsListener;
+    try {
+      listener = Deno.listenTls({ hostname, port, transport: "tcp", ...tls });
+    } catch (e) {
+      if (e instanceof Deno.errors.AddrInUse || e instanceof Deno.errors.NotCapable) throw e;
+      throw tlsFailure(e);
+    }
+    (async () => {
+      try {
+        for await (const conn of listener) handshake(host, conn);
+      } catch {
+        // The listener was closed.
+      }
+    })();
+    return listener;
+  }
   const listener = Deno.listen({ hostname, port, transport: "tcp" });
   (async () => {
     try {
@@ -25,10 +55,38 @@ export function listenTcp(host: Host, hostname: string, port: number): Deno.TcpL
   return listener;
 }
 
-function attach(host: Host, conn: Deno.TcpConn): void {
-  conn.setNoDelay(true);
-  // TCP probes a silent peer, so that a vanished client frees its name.
-  conn.setKeepAlive(true);
+/**
+ * Completes a TLS connection's handshake (for at most `HANDSHAKE_MS`), then serves it; a
+ * peer that does not speak TLS (plain text on a TLS port) is closed without a session.
+ */
+async function handshake(host: Pick<Host, "connect">, conn: Deno.TlsConn): Promise<void> {
+  const late = setTimeout(() => closeQuietly(conn), HANDSHAKE_MS);
+  try {
+    await conn.handshake();
+  } catch {
+    return closeQuietly(conn);
+  } finally {
+    clearTimeout(late);
+  }
+  attach(host, conn);
+}
+
+function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch {
+    // Already closed.
+  }
+}
+
+function attach(host: Pick<Host, "connect">, conn: Deno.TcpConn | Deno.TlsConn): void {
+  // Deno's TLS connections have neither switch: over TLS, Nagle's algorithm stays on and
+  // no keepalive probes run.
+  if ("setNoDelay" in conn) {
+    conn.setNoDelay(true);
+    // TCP probes a silent peer, so that a vanished client frees its name.
+    conn.setKeepAlive(true);
+  }
   let client: Connection | null = null;
   // Deno's writes are asynchronous: the link keeps what waits, and counts it for the host.
   const queue: Uint8Array[] = [];

@@ -1,3 +1,4 @@
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import { serve } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
@@ -6,6 +7,7 @@ import { Hono } from "hono";
 import type { RawData, WebSocket } from "ws";
 import type { Host } from "../../src/host/mod.ts";
 import { createApp, MAX_CLOSING_MS, maxMessageBytes } from "../../src/http/mod.ts";
+import { HANDSHAKE_MS, type TlsPem } from "./tls.ts";
 
 /**
  * Writes text frames (UTF-8 bytes, shared by every recipient) straight onto the socket
@@ -86,6 +88,8 @@ export interface HttpOptions {
   maxFrameBytes: number;
   /** `RELAY_ALLOWED_ORIGINS`: pages from these origins may open `/ws`. */
   allowedOrigins: readonly string[];
+  /** With a certificate and key, HTTPS and `wss://` (docs/protocol.md §13); else plain. */
+  tls?: TlsPem | null;
 }
 
 /** Serves the Hono app (WebSocket, page, admin) with @hono/node-server and @hono/node-ws. */
@@ -111,9 +115,18 @@ export async function listenHttp(host: Host, options: HttpOptions): Promise<Http
       maxFrameBytes: options.maxFrameBytes,
     }),
   );
+  const tls = options.tls;
+  // Over TLS, node:https: its server hands WebSocket upgrades to @hono/node-ws as node:http does.
+  const secure = tls
+    ? {
+        createServer: createHttpsServer,
+        serverOptions: { cert: tls.cert, key: tls.key, handshakeTimeout: HANDSHAKE_MS },
+      }
+    : {};
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const s = serve({ fetch: root.fetch, hostname: options.hostname, port: options.port }, () =>
-      resolve(s),
+    const s = serve(
+      { fetch: root.fetch, hostname: options.hostname, port: options.port, ...secure },
+      () => resolve(s),
     );
     s.once("error", reject);
   });

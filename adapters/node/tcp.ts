@@ -1,5 +1,7 @@
 import { createServer, type Server, type Socket } from "node:net";
+import { createServer as createTlsServer } from "node:tls";
 import type { Host, Link } from "../../src/host/mod.ts";
+import { HANDSHAKE_MS, type TlsPem } from "./tls.ts";
 
 /**
  * How long a socket the server closes keeps reading (and dropping) what the peer still
@@ -12,10 +14,21 @@ const KEEPALIVE_MS = 60_000;
 
 /**
  * Serves the relay over TCP with node:net: each socket's bytes go to the host, and the
- * host's text goes back to the socket.
+ * host's text goes back to the socket. With `tls` (docs/protocol.md §13) the port speaks
+ * TLS (node:tls), and a socket reaches the host only once its handshake is done.
  */
-export function listenTcp(host: Host, hostname: string, port: number): Promise<Server> {
-  const server = createServer({ noDelay: true }, (socket) => attach(host, socket));
+export function listenTcp(
+  host: Pick<Host, "connect">,
+  hostname: string,
+  port: number,
+  tls: TlsPem | null = null,
+): Promise<Server> {
+  const server = tls
+    ? createTlsServer(
+        { noDelay: true, cert: tls.cert, key: tls.key, handshakeTimeout: HANDSHAKE_MS },
+        (socket) => attach(host, socket),
+      )
+    : createServer({ noDelay: true }, (socket) => attach(host, socket));
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, hostname, () => {
@@ -85,7 +98,7 @@ class TcpLink implements Link {
 
 function ignore(): void {}
 
-function attach(host: Host, socket: Socket): void {
+function attach(host: Pick<Host, "connect">, socket: Socket): void {
   socket.setNoDelay(true);
   socket.setKeepAlive(true, KEEPALIVE_MS);
   // Errors (resets, broken pipes) end in "close", which is all the host needs to know.

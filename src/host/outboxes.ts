@@ -1,4 +1,4 @@
-import type { ConnId, Effect, ServerMessage } from "../core/mod.ts";
+import type { Effect, ServerMessage } from "../core/mod.ts";
 import type { Connection } from "./connection.ts";
 import type { Counters } from "./counters.ts";
 import { Encoded } from "./encoded.ts";

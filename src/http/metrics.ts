@@ -11,6 +11,7 @@ export async function renderMetrics(host: Host): Promise<string> {
     "# TYPE relay_connections gauge",
     `relay_connections{transport="tcp"} ${c.connections.tcp}`,
     `relay_connections{transport="ws"} ${c.connections.ws}`,
+    `relay_connections{transport="irc"} ${c.connections.irc}`,
     "# HELP relay_users Users logged in.",
     "# TYPE relay_users gauge",
     `relay_users ${host.relay.userCount}`,

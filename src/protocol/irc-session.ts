@@ -1,14 +1,17 @@
 import type { ChatMessage, Command, ErrorCode, Reply, ServerMessage } from "../core/mod.ts";
 import type { Decoded } from "./decoded.ts";
-import {
-  formatIrc,
-  type IrcMessage,
-  ircTextLines,
-  packLines,
-  parseIrc,
-  relayTextOf,
-} from "./irc.ts";
+import { formatIrc, type IrcMessage, ircTextLines, parseIrc, relayTextOf } from "./irc.ts";
+import { IrcCapabilities } from "./irc-capabilities.ts";
 import { IrcChannels } from "./irc-channels.ts";
+import {
+  firstPage,
+  HISTORY_PAGES,
+  type HistoryRequest,
+  parseHistory,
+  readEnough,
+  selectHistory,
+} from "./irc-history.ts";
+import { IrcReplies } from "./irc-replies.ts";
 import { HISTORY_MAX } from "./schema.ts";
 
 /** How an IRC connection is set up (docs/irc.md). */
@@ -27,8 +30,6 @@ export interface IrcTurn {
   commands: Decoded[];
 }
 
-/** The capabilities offered (IRCv3 `CAP LS`). */
-const CAPS = ["echo-message", "message-tags", "sasl", "server-time"];
 /** A session secret (docs/protocol.md §11.5): 43 characters of base64url. */
 const SESSION_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 /** Lines held back before registration completes (SASL logs in before `CAP END`). */
@@ -37,19 +38,6 @@ const EARLY_MAX = 2000;
 const WAITING_MAX = 64;
 /** The longest `QUIT` reason passed on (docs/protocol.md §4). */
 const QUIT_REASON_MAX = 200;
-
-const ISUPPORT = [
-  "AWAYLEN=200",
-  "CASEMAPPING=ascii",
-  "CHANMODES=,,,nt",
-  "CHANNELLEN=33",
-  "CHANTYPES=#",
-  "NETWORK=relay",
-  "NICKLEN=32",
-  "PREFIX=",
-  "TARGMAX=JOIN:,NAMES:,PART:,PRIVMSG:4,NOTICE:4,WHOIS:1",
-  "UTF8ONLY",
-];
 
 /** What a command sent to the core was for, found again by the reply's `re`. */
 type Context =
@@ -65,7 +53,8 @@ type Context =
   | { kind: "whois"; nick: string }
   | { kind: "ison"; nicks: string[]; found: string[]; userhost: boolean }
   | { kind: "list"; only: Set<string> | null; started: boolean }
-  | { kind: "limited"; command: string };
+  | { kind: "limited"; command: string }
+  | { kind: "chathistory"; request: HistoryRequest; read: ChatMessage[]; pages: number };
 
 /**
  * One IRC client's view of the relay (docs/irc.md): registration (NICK, USER, PASS, CAP,
@@ -82,9 +71,6 @@ export class IrcSession {
   #nick: string | null = null;
   #user = false;
   #password: string | null = null;
-  #negotiating = false;
-  readonly #caps = new Set<string>();
-  #sasl: { data: string } | null = null;
   #loggingIn = false;
   #welcome: Extract<ServerMessage, { type: "welcome" }> | null = null;
   #registered = false;
@@ -93,12 +79,17 @@ export class IrcSession {
   #waiting: { line: string; now: number }[] = [];
   readonly #contexts = new Map<string, Context>();
   #nextRe = 0;
+  #nextBatch = 0;
   readonly #channels: IrcChannels;
+  readonly #replies: IrcReplies;
+  readonly #capabilities: IrcCapabilities;
   #followUps: Decoded[] = [];
 
   constructor(options: IrcOptions) {
     this.#options = options;
     this.#channels = new IrcChannels(options.playback > 0);
+    this.#replies = new IrcReplies(options.server, () => this.#nick);
+    this.#capabilities = new IrcCapabilities(this.#replies);
   }
 
   /** Whether registration is complete (`001` was sent). */
@@ -113,7 +104,7 @@ export class IrcSession {
 
   /** The capabilities the client enabled. */
   get caps(): ReadonlySet<string> {
-    return this.#caps;
+    return this.#capabilities.enabled;
   }
 
   /** A `PING` for a client that has been silent (the host decides when). */
@@ -171,8 +162,10 @@ export class IrcSession {
       }
     }
     if (!this.#registered) {
-      // Sent without waiting for 001 while the login is checked: run once it passes.
-      if (this.#loggingIn && this.#waiting.length < WAITING_MAX) {
+      // Sent without waiting for 001 while the login is checked (or passed, before CAP END):
+      // run once registration completes.
+      const pending = this.#loggingIn || this.#welcome !== null;
+      if (pending && this.#waiting.length < WAITING_MAX) {
         this.#waiting.push({ line, now });
         return none();
       }
@@ -226,12 +219,14 @@ export class IrcSession {
         return this.#reply("331", p[0], "No topic is set");
       case "MODE":
         return this.#mode(p);
+      case "CHATHISTORY":
+        return this.#chathistory(p);
       case "AWAY":
         return p[0]
           ? this.#reply("306", "You have been marked as being away")
           : this.#reply("305", "You are no longer marked as being away");
       case "MOTD":
-        return { lines: this.#motd(), commands: [] };
+        return { lines: this.#replies.motd(), commands: [] };
       case "VERSION":
         return this.#reply("351", "relay-2", this.#options.server, "the relay's IRC gateway");
       case "KICK":
@@ -269,39 +264,11 @@ export class IrcSession {
   // ---- registration ----
 
   #cap(params: string[]): IrcTurn {
-    const sub = params[0]?.toUpperCase();
+    const sub = params[0];
     if (sub === undefined) return this.#needMore("CAP");
-    const target = this.#nick ?? "*";
-    const cap = (...rest: string[]) =>
-      formatIrc({ source: this.#options.server, command: "CAP", params: [target, ...rest] }, true);
-    switch (sub) {
-      case "LS": {
-        if (!this.#registered) this.#negotiating = true;
-        const v302 = Number(params[1] ?? 0) >= 302;
-        const offered = CAPS.map((c) => (c === "sasl" && v302 ? "sasl=PLAIN" : c));
-        return lines(cap("LS", offered.join(" ")));
-      }
-      case "LIST":
-        return lines(cap("LIST", [...this.#caps].join(" ")));
-      case "REQ": {
-        if (!this.#registered) this.#negotiating = true;
-        const asked = params[1] ?? "";
-        const wanted = asked.split(" ").filter((c) => c !== "");
-        if (!wanted.every((c) => CAPS.includes(c.replace(/^-/, ""))))
-          return lines(cap("NAK", asked));
-        for (const c of wanted) {
-          if (c.startsWith("-")) this.#caps.delete(c.slice(1));
-          else this.#caps.add(c);
-        }
-        return lines(cap("ACK", asked));
-      }
-      case "END":
-        if (this.#registered) return none();
-        this.#negotiating = false;
-        return this.#register();
-      default:
-        return this.#reply("410", sub, "Invalid CAP command");
-    }
+    const answer = this.#capabilities.cap(params, this.#registered);
+    if (answer === null) return this.#reply("410", sub.toUpperCase(), "Invalid CAP command");
+    return answer.ended ? this.#register() : { lines: answer.lines, commands: [] };
   }
 
   #nickCommand(params: string[]): IrcTurn {
@@ -320,8 +287,8 @@ export class IrcSession {
 
   /** Logs in once NICK and USER came and capability negotiation is over. */
   #register(): IrcTurn {
-    if (this.#registered || this.#loggingIn || this.#sasl !== null) return none();
-    if (this.#negotiating || this.#nick === null || !this.#user) return none();
+    if (this.#registered || this.#loggingIn || this.#capabilities.holding) return none();
+    if (this.#nick === null || !this.#user) return none();
     if (this.#welcome) return this.#complete();
     return this.#login("nick", this.#nick, this.#password ?? undefined);
   }
@@ -353,32 +320,8 @@ export class IrcSession {
     }
     if (this.#loggingIn)
       return this.#reply("904", "SASL authentication failed: a login is under way");
-    if (this.#sasl === null) {
-      if (arg.toUpperCase() !== "PLAIN") {
-        return {
-          lines: [
-            this.#numeric("908", "PLAIN", "are available SASL mechanisms"),
-            this.#numeric("904", "SASL authentication failed"),
-          ],
-          commands: [],
-        };
-      }
-      this.#sasl = { data: "" };
-      return lines("AUTHENTICATE +");
-    }
-    if (arg === "*") {
-      this.#sasl = null;
-      return this.#reply("906", "SASL authentication aborted");
-    }
-    if (arg.length > 400) {
-      this.#sasl = null;
-      return this.#reply("905", "SASL message too long");
-    }
-    if (arg !== "+") this.#sasl.data += arg;
-    if (arg.length === 400) return none();
-    const credentials = plainCredentials(this.#sasl.data);
-    this.#sasl = null;
-    if (credentials === null) return this.#reply("904", "SASL authentication failed");
+    const { lines: out, credentials } = this.#capabilities.authenticate(arg);
+    if (!credentials) return { lines: out, commands: [] };
     return this.#login("sasl", credentials.name, credentials.password);
   }
 
@@ -386,22 +329,10 @@ export class IrcSession {
   #complete(): IrcTurn {
     const welcome = this.#welcome as Extract<ServerMessage, { type: "welcome" }>;
     this.#registered = true;
-    this.#negotiating = false;
+    this.#capabilities.end();
     this.#nick = welcome.name;
     const me = welcome.name;
-    const s = this.#options.server;
-    const out = [
-      this.#numeric("001", `Welcome to the relay, ${me}`),
-      this.#numeric("002", `Your host is ${s}, running relay-2`),
-      this.#numeric("003", "This server speaks the relay protocol, version 2"),
-      formatIrc({ source: s, command: "004", params: [me, s, "relay-2", "i", "nt"] }),
-      formatIrc(
-        { source: s, command: "005", params: [me, ...ISUPPORT, "are supported by this server"] },
-        true,
-      ),
-      this.#numeric("251", `Users online: ${welcome.online}`),
-      ...this.#motd(welcome),
-    ];
+    const out = this.#replies.welcome(welcome);
     const commands: Decoded[] = [];
     for (const room of welcome.rooms) {
       this.#channels.enter(room, [], me);
@@ -416,21 +347,6 @@ export class IrcSession {
       commands.push(...turn.commands);
     }
     return { lines: out, commands };
-  }
-
-  #motd(welcome?: Extract<ServerMessage, { type: "welcome" }>): string[] {
-    const text = [
-      "relay: #channels are relay rooms, nicks are relay names.",
-      "Rooms last until you PART them; a broadcast comes as a NOTICE to $*.",
-    ];
-    if (welcome && welcome.queued > 0) {
-      text.push(`${welcome.queued} private messages waited for you.`);
-    }
-    return [
-      this.#numeric("375", `- ${this.#options.server} Message of the day -`),
-      ...text.map((line) => this.#numeric("372", `- ${line}`)),
-      this.#numeric("376", "End of /MOTD command"),
-    ];
   }
 
   // ---- commands once registered ----
@@ -456,7 +372,9 @@ export class IrcSession {
       this.#command({ type: "join", room: channel }, { kind: "join", channel, forced }),
       this.#command({ type: "who", room: channel }, { kind: "names", channel, join: true }),
     ];
-    const limit = Math.min(this.#options.playback, HISTORY_MAX);
+    // A client with chat history asks for what it wants itself.
+    const own = this.#capabilities.has("draft/chathistory");
+    const limit = own ? 0 : Math.min(this.#options.playback, HISTORY_MAX);
     if (limit > 0) {
       commands.push(
         this.#command({ type: "history", with: channel, limit }, { kind: "playback", channel }),
@@ -517,6 +435,65 @@ export class IrcSession {
     return modes === undefined ? this.#reply("221", "+") : none();
   }
 
+  /** `CHATHISTORY` (IRCv3 `draft/chathistory`): pages of the relay's `history`, in a batch. */
+  #chathistory(params: string[]): IrcTurn {
+    const request = parseHistory(params);
+    if (request === "TARGETS") {
+      // The relay lists no conversations by their last message: an empty list.
+      return { lines: this.#batch("draft/chathistory-targets", [], []), commands: [] };
+    }
+    if (Array.isArray(request)) {
+      const [code, ...rest] = request as [string, ...string[]];
+      return lines(this.#fail("CHATHISTORY", code, ...rest));
+    }
+    const context: Context = { kind: "chathistory", request, read: [], pages: 0 };
+    return this.#run(firstPage(request), context);
+  }
+
+  /** A page of history for `CHATHISTORY`: read further back, or answer. */
+  #historyPage(
+    context: Extract<Context, { kind: "chathistory" }>,
+    page: ChatMessage[],
+    more: boolean,
+  ): string[] {
+    context.read = [...page, ...context.read];
+    context.pages++;
+    const oldest = context.read[0];
+    const enough = readEnough(context.request, context.read);
+    if (!enough && more && oldest && context.pages < HISTORY_PAGES) {
+      const command: Command = {
+        type: "history",
+        with: context.request.target,
+        before: oldest.id,
+        limit: HISTORY_MAX,
+      };
+      return this.#more(command, context);
+    }
+    const chosen = selectHistory(context.request, context.read);
+    const shown = chosen.flatMap((m) => this.#messageLines(m, true));
+    return this.#batch("chathistory", [context.request.target], shown);
+  }
+
+  /** Lines inside a `BATCH` when the client asked for batches. */
+  #batch(type: string, params: string[], inside: string[]): string[] {
+    if (!this.#capabilities.has("batch")) return inside;
+    const ref = `h${(this.#nextBatch++).toString(36)}`;
+    const s = this.#options.server;
+    return [
+      formatIrc({ source: s, command: "BATCH", params: [`+${ref}`, type, ...params] }),
+      ...inside.map((line) => withTag(line, "batch", ref)),
+      formatIrc({ source: s, command: "BATCH", params: [`-${ref}`] }),
+    ];
+  }
+
+  /** An IRCv3 standard reply `FAIL`. */
+  #fail(command: string, code: string, ...rest: string[]): string {
+    return formatIrc(
+      { source: this.#options.server, command: "FAIL", params: [command, code, ...rest] },
+      true,
+    );
+  }
+
   // ---- replies and events ----
 
   #lines(msg: ServerMessage): string[] {
@@ -530,19 +507,9 @@ export class IrcSession {
       case "left":
         return this.#membership(msg.type, msg.room, msg.name);
       case "announce":
-        return [
-          formatIrc(
-            {
-              ...this.#tagged(undefined, msg.ts),
-              source: this.#options.server,
-              command: "NOTICE",
-              params: [this.#nick ?? "*", msg.text],
-            },
-            true,
-          ),
-        ];
+        return [this.#replies.notice(msg.text, this.#tagged(undefined, msg.ts).tags)];
       case "bye":
-        return [closing(this.#nick, msg.reason)];
+        return [this.#replies.closing(msg.reason)];
     }
   }
 
@@ -567,7 +534,7 @@ export class IrcSession {
           ),
         ];
       case "quit":
-        return msg.type === "bye" ? [closing(this.#nick, "quit")] : [];
+        return msg.type === "bye" ? [this.#replies.closing("quit")] : [];
       case "join":
         return msg.type === "ok"
           ? this.#joined(msg.room ?? context.channel, msg.users ?? [], context.forced)
@@ -583,7 +550,7 @@ export class IrcSession {
       case "playback":
         return msg.type === "history" ? this.#playback(context.channel, msg.messages) : [];
       case "who":
-        return msg.type === "who" ? this.#whoLines(context.mask, msg.users) : [];
+        return msg.type === "who" ? this.#replies.who(context.mask, msg.users) : [];
       case "whois":
       case "ison":
         return msg.type === "who" ? this.#lookup(context, msg.users, msg.next) : [];
@@ -591,6 +558,8 @@ export class IrcSession {
         return msg.type === "rooms" ? this.#list(context, msg.rooms, msg.next) : [];
       case "limited":
         return [];
+      case "chathistory":
+        return msg.type === "history" ? this.#historyPage(context, msg.messages, msg.more) : [];
     }
   }
 
@@ -613,7 +582,7 @@ export class IrcSession {
         this.#numeric("903", "SASL authentication successful"),
       );
     }
-    if (!this.#negotiating && this.#nick !== null && this.#user) {
+    if (!this.#capabilities.holding && this.#nick !== null && this.#user) {
       const turn = this.#complete();
       out.push(...turn.lines);
       this.#followUps.push(...turn.commands);
@@ -639,21 +608,10 @@ export class IrcSession {
   ): string[] {
     const out: string[] = [];
     if (ok.queued && !context.notice) {
-      out.push(
-        formatIrc(
-          {
-            source: this.#options.server,
-            command: "NOTICE",
-            params: [
-              this.#nick ?? "*",
-              `${ok.to ?? context.target} is offline; the message is held for them`,
-            ],
-          },
-          true,
-        ),
-      );
+      const to = ok.to ?? context.target;
+      out.push(this.#replies.notice(`${to} is offline; the message is held for them`));
     }
-    if (this.#caps.has("echo-message")) {
+    if (this.#capabilities.has("echo-message")) {
       const head = {
         ...this.#tagged(ok.id, new Date(context.at).toISOString()),
         source: this.#self(),
@@ -667,30 +625,12 @@ export class IrcSession {
 
   #names(room: string, users: string[], join: boolean): string[] {
     if (!this.#channels.present(room, users) && join) return [];
-    const me = this.#nick ?? "*";
-    return [
-      ...packLines(
-        { source: this.#options.server, command: "353", params: [me, "=", room] },
-        users,
-      ),
-      this.#numeric("366", room, "End of /NAMES list"),
-    ];
+    return this.#replies.names(room, users);
   }
 
   #playback(room: string, messages: ChatMessage[]): string[] {
     const fresh = this.#channels.playback(room, messages);
     return fresh === null ? [] : fresh.flatMap((m) => this.#messageLines(m, true));
-  }
-
-  #whoLines(mask: string, users: string[]): string[] {
-    const s = this.#options.server;
-    const channel = mask.startsWith("#") ? mask : "*";
-    const match = channel === "*" ? globMatcher(mask) : () => true;
-    const out = users
-      .filter(match)
-      .map((name) => this.#numeric("352", channel, name, s, s, name, "H", `0 ${name}`));
-    out.push(this.#numeric("315", mask, "End of /WHO list"));
-    return out;
   }
 
   /** WHOIS, ISON and USERHOST: looks for nicks among those online, a page at a time. */
@@ -704,30 +644,16 @@ export class IrcSession {
     );
     const found = users.filter((u) => wanted.has(lower(u)));
     if (context.kind === "whois") {
-      const s = this.#options.server;
-      const name = found[0];
-      if (name !== undefined) {
-        return [
-          this.#numeric("311", name, name, s, "*", name),
-          this.#numeric("312", name, s, "relay"),
-          this.#numeric("318", name, "End of /WHOIS list"),
-        ];
+      if (found[0] === undefined && next !== undefined) {
+        return this.#more({ type: "who", after: next }, context);
       }
-      if (next !== undefined) return this.#more({ type: "who", after: next }, context);
-      return [
-        this.#numeric("401", context.nick, "No such nick/channel"),
-        this.#numeric("318", context.nick, "End of /WHOIS list"),
-      ];
+      return this.#replies.whois(context.nick, found[0]);
     }
     context.found.push(...found);
     if (next !== undefined && context.found.length < wanted.size) {
       return this.#more({ type: "who", after: next }, context);
     }
-    if (context.userhost) {
-      const s = this.#options.server;
-      return [this.#numeric("302", context.found.map((n) => `${n}=+${n}@${s}`).join(" "))];
-    }
-    return [this.#numeric("303", context.found.join(" "))];
+    return [this.#replies.online(context.found, context.userhost)];
   }
 
   #list(
@@ -758,7 +684,7 @@ export class IrcSession {
   #messageLines(m: ChatMessage, dated: boolean): string[] {
     const me = lower(this.#nick ?? "");
     const date =
-      dated && !this.#caps.has("server-time")
+      dated && !this.#capabilities.has("server-time")
         ? `[${m.ts.slice(0, 10)} ${m.ts.slice(11, 19)}] `
         : "";
     let target: string;
@@ -774,7 +700,7 @@ export class IrcSession {
     }
     const head = {
       ...this.#tagged(m.id, m.ts),
-      source: `${m.from}!${m.from}@${this.#options.server}`,
+      source: this.#userSource(m.from),
       command,
       params: [target],
     };
@@ -833,6 +759,12 @@ export class IrcSession {
         return [];
       case "limited":
         return [this.#numeric("263", context.command, `${message} (the command was dropped)`)];
+      case "chathistory": {
+        const { sub, target } = context.request;
+        const bad = ["not_in_room", "no_such_user", "no_such_room", "bad_name", "not_allowed"];
+        const code_ = bad.includes(code) ? "INVALID_TARGET" : "MESSAGE_ERROR";
+        return [this.#fail("CHATHISTORY", code_, sub, target, message)];
+      }
       default:
         return this.#generic(code, message);
     }
@@ -902,16 +834,7 @@ export class IrcSession {
   #generic(code: ErrorCode, message: string): string[] {
     if (code === "too_long") return [this.#numeric("417", "Input line was too long")];
     if (code === "not_logged_in") return [this.#numeric("451", "You have not registered")];
-    return [
-      formatIrc(
-        {
-          source: this.#options.server,
-          command: "NOTICE",
-          params: [this.#nick ?? "*", `*** ${code}: ${message}`],
-        },
-        true,
-      ),
-    ];
+    return [this.#replies.notice(`*** ${code}: ${message}`)];
   }
 
   // ---- helpers ----
@@ -937,11 +860,7 @@ export class IrcSession {
   }
 
   #numeric(code: string, ...params: string[]): string {
-    const target = this.#nick ?? "*";
-    return formatIrc(
-      { source: this.#options.server, command: code, params: [target, ...params] },
-      true,
-    );
+    return this.#replies.numeric(code, ...params);
   }
 
   #reply(code: string, ...params: string[]): IrcTurn {
@@ -957,14 +876,14 @@ export class IrcSession {
   }
 
   #userSource(name: string): string {
-    return `${name}!${name}@${this.#options.server}`;
+    return this.#replies.userSource(name);
   }
 
   /** The tags a message carries, as far as the client asked for them. */
   #tagged(id: string | undefined, ts: string): { tags?: Record<string, string> } {
     const tags: Record<string, string> = {};
-    if (this.#caps.has("server-time")) tags.time = ts;
-    if (id !== undefined && this.#caps.has("message-tags")) tags.msgid = id;
+    if (this.#capabilities.has("server-time")) tags.time = ts;
+    if (id !== undefined && this.#capabilities.has("message-tags")) tags.msgid = id;
     return Object.keys(tags).length > 0 ? { tags } : {};
   }
 }
@@ -985,49 +904,7 @@ function isEvent(msg: ServerMessage): boolean {
   return !("re" in msg);
 }
 
-/** The `ERROR` line that tells an IRC client why it is being disconnected. */
-function closing(nick: string | null, reason: string): string {
-  const why: Record<string, string> = {
-    quit: "Quit",
-    kicked: "Kicked by an operator",
-    shutdown: "Server shutting down",
-    login_timeout: "Registration timed out",
-    slow_consumer: "Too slow reading what it was sent (slow_consumer)",
-    flood: "Excess flood",
-    replaced: "Logged in again elsewhere (replaced)",
-  };
-  return formatIrc(
-    { command: "ERROR", params: [`Closing Link: ${nick ?? "*"} (${why[reason] ?? reason})`] },
-    true,
-  );
-}
-
-/** `authzid\0authcid\0password`, base64 (RFC 4616); null when it is not that. */
-function plainCredentials(data: string): { name: string; password: string } | null {
-  let text: string;
-  try {
-    const binary = atob(data);
-    const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    return null;
-  }
-  const parts = text.split("\0");
-  if (parts.length !== 3) return null;
-  const [authzid, name, password] = parts as [string, string, string];
-  if (name === "" || password === "" || (authzid !== "" && authzid !== name)) return null;
-  return { name, password };
-}
-
-/** A WHO mask (`*`, `0`, `a*`, a nick) as a test of names. */
-function globMatcher(mask: string): (name: string) => boolean {
-  if (mask === "*" || mask === "0" || mask === "") return () => true;
-  const pattern = new RegExp(
-    `^${mask
-      .replace(/[.+^${}()|[\]\\]/g, "\\$&")
-      .replace(/\*/g, ".*")
-      .replace(/\?/g, ".")}$`,
-    "i",
-  );
-  return (name) => pattern.test(name);
+/** A formatted line with one more tag. */
+function withTag(line: string, key: string, value: string): string {
+  return line.startsWith("@") ? `@${key}=${value};${line.slice(1)}` : `@${key}=${value} ${line}`;
 }

@@ -243,3 +243,27 @@ export function ircTextLines(head: IrcMessage, text: string, date = ""): string[
   if (!text.startsWith(ACTION)) return textLines(head, `${date}${text}`);
   return textLines(head, `${date}${text.slice(ACTION.length)}`, ["\x01ACTION ", "\x01"]);
 }
+
+/**
+ * The credentials of a SASL PLAIN message (RFC 4616): the base64 of
+ * `authzid\0authcid\0password`, where the authzid is empty or the authcid; null when
+ * `data` is not that.
+ *
+ * @example
+ * saslPlain(btoa("\0alice\0secret")); // { name: "alice", password: "secret" }
+ */
+export function saslPlain(data: string): { name: string; password: string } | null {
+  let text: string;
+  try {
+    const binary = atob(data);
+    const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return null;
+  }
+  const parts = text.split("\0");
+  if (parts.length !== 3) return null;
+  const [authzid, name, password] = parts as [string, string, string];
+  if (name === "" || password === "" || (authzid !== "" && authzid !== name)) return null;
+  return { name, password };
+}

@@ -1,5 +1,7 @@
+import fc from "fast-check";
 import { afterEach, describe, expect, test } from "vitest";
 import { type Connection, Host, type Link, MemoryStore, parseConfig } from "../../src/host/mod.ts";
+import { IRC_LINE_BYTES, ircLineBytes } from "../../src/protocol/mod.ts";
 import { Inbox } from "../support/client.ts";
 
 /** A connection to the IRC port as the host sees it; what the host writes is read as lines. */
@@ -17,10 +19,14 @@ class IrcLink extends Inbox implements Link {
     this.remote = remote;
   }
 
+  /** Every line received, read or not. */
+  readonly received: string[] = [];
+
   write(data: string | Uint8Array): void {
     const text = this.#partial + (typeof data === "string" ? data : decoder.decode(data));
     const parts = text.split("\r\n");
     this.#partial = parts.pop() ?? "";
+    this.received.push(...parts);
     this.push(...parts);
   }
 
@@ -187,5 +193,73 @@ describe("RELAY_IRC_PORT and RELAY_IRC_PING", () => {
     });
     expect(config({ RELAY_IRC_PORT: "irc" })).toEqual([expect.stringMatching(/^RELAY_IRC_PORT: /)]);
     expect(config({ RELAY_IRC_PING: "0" })).toEqual([expect.stringMatching(/^RELAY_IRC_PING: /)]);
+  });
+});
+
+describe("whatever an IRC client sends", () => {
+  const word = fc.stringMatching(/^[#$*:@!a-zA-Z0-9_.\-\u00e9\u5c0f]{0,12}$/);
+  const command = fc.constantFrom(
+    "NICK",
+    "USER",
+    "PASS",
+    "CAP",
+    "AUTHENTICATE",
+    "JOIN",
+    "PART",
+    "PRIVMSG",
+    "NOTICE",
+    "NAMES",
+    "WHO",
+    "WHOIS",
+    "ISON",
+    "USERHOST",
+    "LIST",
+    "TOPIC",
+    "MODE",
+    "PING",
+    "PONG",
+    "AWAY",
+    "MOTD",
+    "KICK",
+    "TAGMSG",
+    "FROB",
+    "cap",
+    "join",
+  );
+  const line = fc.oneof(
+    fc
+      .tuple(
+        fc.option(fc.constantFrom("@a=b;c ", "@+typing=active ", ":me!u@h "), { nil: "" }),
+        command,
+        fc.array(word, { maxLength: 5 }),
+        fc.option(fc.string({ unit: "grapheme", maxLength: 600 }), { nil: undefined }),
+      )
+      .map(([pre, cmd, params, trailing]) =>
+        `${pre}${cmd} ${params.join(" ")}${trailing === undefined ? "" : ` :${trailing}`}`.replace(
+          /[\r\n]/g,
+          " ",
+        ),
+      ),
+    fc.string({ maxLength: 80 }).map((s) => s.replace(/[\r\n]/g, " ")),
+  );
+
+  test("never closes the connection nor throws, and every line it sends fits 512 bytes", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(line, { maxLength: 25 }), async (lines) => {
+        const host = relay();
+        const c = ircClient(host);
+        c.send("NICK fuzz", "USER fuzz 0 * :fuzz");
+        await c.link.until(/ 376 /);
+        c.send("JOIN #fuzz");
+        c.send(...lines);
+        c.send("PING :done");
+        await c.link.until(/PONG irc\.relay :done$/);
+        expect(c.link.closedByHost).toBe(false);
+        for (const l of c.link.received)
+          expect(ircLineBytes(l)).toBeLessThanOrEqual(IRC_LINE_BYTES);
+        await host.shutdown();
+      }),
+      { numRuns: 60 },
+    );
   });
 });

@@ -129,7 +129,7 @@ describe("registration", () => {
   test("CAP LS 302 suspends registration until CAP END; REQ is acknowledged whole or not at all", () => {
     const c = new Client();
     expect(c.send("CAP LS 302")).toEqual([
-      ":relay CAP * LS :echo-message message-tags sasl=PLAIN server-time",
+      ":relay CAP * LS :batch draft/chathistory echo-message message-tags sasl=PLAIN server-time",
     ]);
     c.send("NICK alice", "USER alice 0 * :A");
     expect(c.commands).toEqual([]);
@@ -520,5 +520,110 @@ describe("everything else", () => {
     ]);
     d.send("USERHOST bob");
     expect(d.answer({ type: "who", users: ["bob"] })).toEqual([":relay 302 alice :bob=+bob@relay"]);
+  });
+});
+
+describe("draft/chathistory", () => {
+  const caps = ["batch", "draft/chathistory", "server-time", "message-tags"];
+  const m = (id: string, ts: string, text = id) =>
+    message({ id, to: "#dev", text, ts: `2024-05-01T12:00:0${ts}.000Z` });
+
+  test("a client with chat history gets no playback on JOIN: it asks for what it wants", () => {
+    const c = registered("alice", caps);
+    c.send("JOIN #dev");
+    expect(c.commands.map((d) => d.ok && d.command.type)).toEqual(["join", "who"]);
+  });
+
+  test("LATEST is the newest messages, in a batch, with their time and msgid", () => {
+    const c = registered("alice", caps);
+    c.send("CHATHISTORY LATEST #dev * 2");
+    expect(c.commands[0]).toMatchObject({ command: { type: "history", with: "#dev", limit: 2 } });
+    const out = c.answer({
+      type: "history",
+      with: "#dev",
+      messages: [m("a", "1"), m("b", "2")],
+      more: true,
+    });
+    expect(out).toEqual([
+      ":relay BATCH +h0 chathistory #dev",
+      "@batch=h0;time=2024-05-01T12:00:01.000Z;msgid=a :bob!bob@relay PRIVMSG #dev :a",
+      "@batch=h0;time=2024-05-01T12:00:02.000Z;msgid=b :bob!bob@relay PRIVMSG #dev :b",
+      ":relay BATCH -h0",
+    ]);
+    c.send("CHATHISTORY LATEST #dev msgid=a 10");
+    expect(
+      c.answer({
+        type: "history",
+        with: "#dev",
+        messages: [m("a", "1"), m("b", "2")],
+        more: false,
+      }),
+    ).toHaveLength(3);
+  });
+
+  test("BEFORE a msgid or a time is the relay's history before it", () => {
+    const c = registered("alice", caps);
+    c.send("CHATHISTORY BEFORE #dev msgid=0lvx1abc0000 20");
+    expect(c.next().command).toEqual({
+      type: "history",
+      with: "#dev",
+      before: "0lvx1abc0000",
+      limit: 20,
+    });
+    c.send("CHATHISTORY BEFORE bob timestamp=2024-05-01T12:00:03.000Z 5");
+    const before = Date.parse("2024-05-01T12:00:03.000Z").toString(36).padStart(9, "0");
+    expect(c.next().command).toEqual({ type: "history", with: "bob", before, limit: 5 });
+  });
+
+  test("AFTER reads back page by page until it reaches the reference", () => {
+    const c = registered("alice", caps);
+    c.send("CHATHISTORY AFTER #dev msgid=b 2");
+    expect(
+      c.answer({ type: "history", with: "#dev", messages: [m("d", "4"), m("e", "5")], more: true }),
+    ).toEqual([]);
+    expect(c.commands[0]).toMatchObject({
+      command: { type: "history", with: "#dev", before: "d", limit: 200 },
+    });
+    const out = c.answer({
+      type: "history",
+      with: "#dev",
+      messages: [m("a", "1"), m("b", "2"), m("c", "3")],
+      more: false,
+    });
+    expect(out.slice(1, -1).map((l) => parseIrc(l)?.params[1])).toEqual(["c", "d"]);
+  });
+
+  test("AROUND and BETWEEN", () => {
+    const c = registered("alice", caps);
+    const all = [m("a", "1"), m("b", "2"), m("c", "3"), m("d", "4"), m("e", "5")];
+    c.send("CHATHISTORY AROUND #dev msgid=c 3");
+    let out = c.answer({ type: "history", with: "#dev", messages: all, more: false });
+    expect(out.slice(1, -1).map((l) => parseIrc(l)?.params[1])).toEqual(["b", "c", "d"]);
+    c.send("CHATHISTORY BETWEEN #dev msgid=a msgid=e 10");
+    expect(c.commands[0]).toMatchObject({ command: { before: "e" } });
+    out = c.answer({ type: "history", with: "#dev", messages: all.slice(0, 4), more: false });
+    expect(out.slice(1, -1).map((l) => parseIrc(l)?.params[1])).toEqual(["b", "c", "d"]);
+  });
+
+  test("bad requests and targets are FAIL; TARGETS is an empty list", () => {
+    const c = registered("alice", caps);
+    expect(c.send("CHATHISTORY SIDEWAYS #dev * 1")).toEqual([
+      ":relay FAIL CHATHISTORY INVALID_PARAMS SIDEWAYS :Unknown subcommand",
+    ]);
+    expect(c.send("CHATHISTORY BEFORE #dev * 1")).toEqual([
+      ":relay FAIL CHATHISTORY INVALID_PARAMS BEFORE :Bad message reference",
+    ]);
+    expect(c.send("CHATHISTORY LATEST #dev")).toEqual([
+      ":relay FAIL CHATHISTORY NEED_MORE_PARAMS LATEST :Missing parameters",
+    ]);
+    c.send("CHATHISTORY LATEST #ops * 5");
+    expect(
+      c.answer({ type: "error", code: "not_in_room", message: "you are not in #ops" }),
+    ).toEqual([":relay FAIL CHATHISTORY INVALID_TARGET LATEST #ops :you are not in #ops"]);
+    expect(
+      c.send(
+        "CHATHISTORY TARGETS timestamp=2024-01-01T00:00:00Z timestamp=2025-01-01T00:00:00Z 10",
+      ),
+    ).toEqual([":relay BATCH +h0 draft/chathistory-targets", ":relay BATCH -h0"]);
   });
 });

@@ -1,4 +1,5 @@
 import { connect, type Socket } from "node:net";
+import { connect as connectTls } from "node:tls";
 import WebSocket from "ws";
 
 /** Lines (or messages) received, waited for in order; shared by the TCP and WebSocket clients. */
@@ -103,6 +104,17 @@ export class LineClient extends Inbox {
     });
   }
 
+  /**
+   * Connects over TLS (docs/protocol.md §13) to a TCP port on loopback, trusting the
+   * certificate `ca` (PEM); resolves once the handshake is done.
+   */
+  static openTls(port: number, ca: string, host = "127.0.0.1"): Promise<LineClient> {
+    return new Promise((resolve, reject) => {
+      const socket = connectTls({ port, host, ca }, () => resolve(new LineClient(socket)));
+      socket.once("error", reject);
+    });
+  }
+
   /** Sends lines, each ended by \n. */
   send(...lines: string[]): void {
     this.socket.write(lines.map((l) => `${l}\n`).join(""));
@@ -136,6 +148,15 @@ export class WsClient extends Inbox {
   static open(port: number): Promise<WsClient> {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+      ws.once("open", () => resolve(new WsClient(ws)));
+      ws.once("error", reject);
+    });
+  }
+
+  /** Opens a WebSocket to /ws over TLS (`wss://`) on a loopback HTTPS port, trusting `ca` (PEM). */
+  static openTls(port: number, ca: string): Promise<WsClient> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(`wss://127.0.0.1:${port}/ws`, { ca });
       ws.once("open", () => resolve(new WsClient(ws)));
       ws.once("error", reject);
     });

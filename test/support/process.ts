@@ -8,6 +8,8 @@ export interface RelayProcess {
   child: ChildProcess;
   tcpPort: number;
   httpPort: number;
+  /** The IRC port, when `env` turned it on (`RELAY_IRC_PORT: "0"`); else 0. */
+  ircPort: number;
   /** Everything the process wrote to stderr so far. */
   stderr(): string;
   /** Sends a signal and resolves with the exit code. */
@@ -29,7 +31,10 @@ export function relayCommand(runtime: "node" | "deno"): string[] {
 
 const running: RelayProcess[] = [];
 
-/** Starts a relay process on free ports and waits for both of its listening lines. */
+/**
+ * Starts a relay process on free ports and waits for its listening lines. The IRC port is
+ * off unless `env` asks for it (`RELAY_IRC_PORT: "0"`).
+ */
 export async function spawnRelay(
   runtime: "node" | "deno",
   env: Record<string, string> = {},
@@ -61,6 +66,7 @@ async function launch(
       RELAY_TCP_PORT: "0",
       RELAY_HTTP_PORT: "0",
       RELAY_STORE: "memory",
+      RELAY_IRC_PORT: "off",
       NO_COLOR: "1",
       ...env,
     },
@@ -73,19 +79,24 @@ async function launch(
   const exited = new Promise<number | null>((resolve) =>
     child.once("exit", (code) => resolve(code)),
   );
-  const ports = await new Promise<{ tcp: number; http: number }>((resolve, reject) => {
-    const found: { tcp?: number; http?: number } = {};
+  const wantIrc = env.RELAY_IRC_PORT !== undefined && env.RELAY_IRC_PORT !== "off";
+  const ports = await new Promise<{ tcp: number; http: number; irc: number }>((resolve, reject) => {
+    const found: { tcp?: number; http?: number; irc?: number } = {};
     const timer = setTimeout(
       () => reject(new Error(`no listening lines; stderr: ${stderr}`)),
       30_000,
     );
     exited.then((code) => reject(new Error(`exited with ${code}; stderr: ${stderr}`)));
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
-      const m = /(tcp|http) listening on \S+:(\d+)/.exec(line);
-      if (m) found[m[1] as "tcp" | "http"] = Number(m[2]);
-      if (found.http !== undefined && (found.tcp !== undefined || env.RELAY_TCP_PORT === "off")) {
+      const m = /(tcp|http|irc) listening on \S+:(\d+)/.exec(line);
+      if (m) found[m[1] as "tcp" | "http" | "irc"] = Number(m[2]);
+      if (
+        found.http !== undefined &&
+        (found.tcp !== undefined || env.RELAY_TCP_PORT === "off") &&
+        (found.irc !== undefined || !wantIrc)
+      ) {
         clearTimeout(timer);
-        resolve({ tcp: found.tcp ?? 0, http: found.http });
+        resolve({ tcp: found.tcp ?? 0, http: found.http, irc: found.irc ?? 0 });
       }
     });
   });
@@ -93,6 +104,7 @@ async function launch(
     child,
     tcpPort: ports.tcp,
     httpPort: ports.http,
+    ircPort: ports.irc,
     stderr: () => stderr,
     exited,
     kill: (signal = "SIGTERM") => {
