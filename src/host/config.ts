@@ -43,6 +43,12 @@ export interface RelayConfig {
    * are always let in.
    */
   allowedOrigins: string[];
+  /**
+   * `RELAY_TLS_CERT` and `RELAY_TLS_KEY`: the paths of the PEM files (certificate chain,
+   * private key) that turn TLS on for the TCP, IRC and HTTP ports; the adapters read them.
+   * null: every port is plain.
+   */
+  tls: { certFile: string; keyFile: string } | null;
 }
 
 const Port = v.pipe(
@@ -139,6 +145,8 @@ const Environment = v.object({
   RELAY_MAX_ROOMS_PER_USER: v.optional(Count(1), "100"),
   RELAY_MAX_ROOMS: v.optional(Count(1), "10000"),
   RELAY_ALLOWED_ORIGINS: v.optional(Origins, ""),
+  RELAY_TLS_CERT: v.optional(v.pipe(v.string(), v.nonEmpty())),
+  RELAY_TLS_KEY: v.optional(v.pipe(v.string(), v.nonEmpty())),
 });
 
 /** The configuration, or the sentences that say what is wrong with it. */
@@ -169,6 +177,18 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
   if (e.RELAY_AUTH === "token" && !e.RELAY_JWT_SECRET) {
     return { ok: false, errors: ["RELAY_AUTH=token needs RELAY_JWT_SECRET"] };
   }
+  if ((e.RELAY_TLS_CERT === undefined) !== (e.RELAY_TLS_KEY === undefined)) {
+    const [set, unset] = e.RELAY_TLS_CERT
+      ? ["RELAY_TLS_CERT", "RELAY_TLS_KEY"]
+      : ["RELAY_TLS_KEY", "RELAY_TLS_CERT"];
+    return {
+      ok: false,
+      errors: [
+        `${set} is set but ${unset} is not: TLS needs both (the certificate chain and its ` +
+          "private key, as PEM files); set neither for plain TCP and HTTP",
+      ],
+    };
+  }
   return {
     ok: true,
     config: {
@@ -197,6 +217,10 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       maxRoomsPerUser: e.RELAY_MAX_ROOMS_PER_USER,
       maxRooms: e.RELAY_MAX_ROOMS,
       allowedOrigins: e.RELAY_ALLOWED_ORIGINS,
+      tls:
+        e.RELAY_TLS_CERT && e.RELAY_TLS_KEY
+          ? { certFile: e.RELAY_TLS_CERT, keyFile: e.RELAY_TLS_KEY }
+          : null,
     },
   };
 }
