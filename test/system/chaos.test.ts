@@ -251,6 +251,22 @@ function connsAround(name: string, at: number): string {
     .join("; ");
 }
 
+/**
+ * Whether a message missed its recipient only because ids from different nodes sort by
+ * their clocks: it was accepted on another node than the newest message the recipient had
+ * when its connection dropped, less than a second before that one, and the resume's
+ * `since` was past it.
+ */
+function isSkewed(l: Lost): boolean {
+  const id = l.message.id;
+  if (id === undefined) return false;
+  const r = clients.find((c) => c.name === l.recipient) as ChaosClient;
+  const resume = r.conns.find((c) => c.since !== undefined && c.since > id);
+  if (!resume?.since) return false;
+  const gapMs = Number.parseInt(resume.since.slice(0, 9), 36) - Number.parseInt(id.slice(0, 9), 36);
+  return resume.since.slice(13) !== id.slice(13) && gapMs >= 0 && gapMs < 1000;
+}
+
 /** Why a message never reached a recipient, as the recipient's connections tell it. */
 function lostCause(l: Lost): string {
   const okAt = l.message.repliedAt ?? l.message.at;
@@ -489,8 +505,18 @@ test("a cluster under node kills, pub/sub cuts and Redis restarts loses, doubles
     expect(faults.redisRestarts, "no Redis restart").toBeGreaterThan(0);
   }
   expect(analysis.ok, "too few messages were accepted to tell anything").toBeGreaterThan(100);
+  // The one loss docs/protocol.md §11.6 allows: a message accepted by one node, still on its
+  // way to the recipient's node when the recipient's connection dropped, while a message
+  // accepted by another node a moment later (a higher id) had already arrived; the resume's
+  // `since` is past it. Reported, and bounded, not counted as lost.
+  const skewed = analysis.lost.filter(isSkewed);
+  const lost = analysis.lost.filter((l) => !isSkewed(l));
+  if (skewed.length > 0) {
+    console.log(`in flight across nodes at a drop (docs/protocol.md §11.6): ${skewed.length}`);
+  }
+  expect(skewed.length, "more in-flight losses than clock skew explains").toBeLessThanOrEqual(3);
   expect({
-    lost: analysis.lost.length,
+    lost: lost.length,
     doubled: analysis.doubled.length,
     outOfOrder: analysis.outOfOrder.length,
     anomalies: analysis.anomalies.length,
