@@ -66,29 +66,33 @@ export class Connection {
 
   /** Bytes from a byte stream (TCP): cut into lines, each handled as a frame. */
   receiveBytes(chunk: Uint8Array): void {
-    this.#framer.push(chunk, (frame) => this.#rawFrame(frame));
+    this.#framer.push(chunk, (frame) => this.#guarded(() => this.#rawFrame(frame)));
     this.#host.requestFlush();
   }
 
   /** One text message (WebSocket). */
   receiveText(text: string): void {
-    if (text.length * 3 > this.#maxFrameBytes && utf8Length(text) > this.#maxFrameBytes) {
-      this.#refuse("too_long", `a frame is at most ${this.#maxFrameBytes} bytes`);
-    } else {
-      this.#text(text);
-    }
+    this.#guarded(() => {
+      if (text.length * 3 > this.#maxFrameBytes && utf8Length(text) > this.#maxFrameBytes) {
+        this.#refuse("too_long", `a frame is at most ${this.#maxFrameBytes} bytes`);
+      } else {
+        this.#text(text);
+      }
+    });
     this.#host.requestFlush();
   }
 
   /** One text message (WebSocket) as the bytes that came, which may not be UTF-8. */
   receiveTextBytes(bytes: Uint8Array): void {
-    if (bytes.length > this.#maxFrameBytes) {
-      this.#refuse("too_long", `a frame is at most ${this.#maxFrameBytes} bytes`);
-    } else {
-      const text = decodeUtf8(bytes);
-      if (text === null) this.#refuse("bad_utf8", "the message is not valid UTF-8");
-      else this.#text(text);
-    }
+    this.#guarded(() => {
+      if (bytes.length > this.#maxFrameBytes) {
+        this.#refuse("too_long", `a frame is at most ${this.#maxFrameBytes} bytes`);
+      } else {
+        const text = decodeUtf8(bytes);
+        if (text === null) this.#refuse("bad_utf8", "the message is not valid UTF-8");
+        else this.#text(text);
+      }
+    });
     this.#host.requestFlush();
   }
 
@@ -96,6 +100,18 @@ export class Connection {
   receiveBinary(): void {
     this.#refuse("bad_frame", "frames are text: send UTF-8 text messages");
     this.#host.requestFlush();
+  }
+
+  /**
+   * Handles one frame. An exception here is a bug of the server's: it must not take the
+   * process down nor reach the peer; the host logs it and lets go of this connection.
+   */
+  #guarded(handle: () => void): void {
+    try {
+      handle();
+    } catch (e) {
+      this.#host.bug(this, e);
+    }
   }
 
   /** The transport closed, whoever closed it. */

@@ -534,7 +534,23 @@ export class Host {
         this.#failed("store", e);
         return fallback;
       })
-      .then((result) => this.input(next(result)));
+      .then((result) => this.input(next(result)))
+      .catch((e: unknown) => this.bug(null, e));
+  }
+
+  /**
+   * A bug of the server's met while handling a connection's frame or a store's answer: it is
+   * logged with its stack (never sent to a peer), and the connection, if any, is let go.
+   */
+  bug(conn: Connection | null, e: unknown): void {
+    this.#log(`relay: bug: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    if (!conn) return;
+    try {
+      this.#outboxes.close(conn);
+      this.gone(conn);
+    } catch (again) {
+      this.#log(`relay: bug while letting go of a connection: ${String(again)}`);
+    }
   }
 
   #failed(what: string, e: unknown): void {
