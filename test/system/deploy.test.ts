@@ -81,7 +81,7 @@ describe("the edge entry: two isolates sharing a BroadcastChannel and one KV fil
     expect(await alice.json()).toMatchObject({ type: "ok", users: ["alice"] });
     await seen(bob, "alice", "#edge");
     bob.sendJson({ type: "join", room: "#edge" }, { type: "msg", to: "#edge", text: "hi room" });
-    expect(await bob.json()).toMatchObject({ type: "ok", users: ["bob", "alice"] });
+    expect(await bob.json()).toMatchObject({ type: "ok", users: ["alice", "bob"] });
     expect(await alice.json()).toEqual({ type: "joined", room: "#edge", name: "bob" });
     expect(await alice.json()).toMatchObject({ from: "bob", to: "#edge", text: "hi room" });
   });
