@@ -3,13 +3,14 @@ import { holdBack, syncAsked } from "./catchup.ts";
 import type { Context } from "./context.ts";
 import { EVERYONE } from "./conversation.ts";
 import { kickOut } from "./departure.ts";
-import { remoteMessage } from "./messages.ts";
+import { reachable, remoteMessage } from "./messages.ts";
 import { nameKey } from "./names.ts";
 import { remotePresence } from "./presence.ts";
 import { addMember, removeMember, roomOf } from "./rooms.ts";
 
 /** What another node said. */
 export function heard(cx: Context, e: BusEvent): void {
+  if (e.kind === "hello" || e.kind === "state") reachable(cx, e.node);
   switch (e.kind) {
     case "hello":
       return cx.publish(nodeState(cx), e.node);
@@ -148,6 +149,8 @@ export function forgetRemote(
 
 /** Forgets every user of a node: it stopped, died, or is about to say what it holds. */
 export function forgetNode(cx: Context, node: string, presence: boolean): void {
+  // Its users are gone: what was held for them waits for their next login.
+  if (presence) cx.unreachable.delete(node);
   for (const [key, user] of [...cx.remote]) {
     if (user.node === node) forgetRemote(cx, key, node, presence);
   }

@@ -4,7 +4,15 @@ import { Directory } from "./directory.ts";
 import { HeardMessages } from "./heard.ts";
 import { MessageIds } from "./ids.ts";
 import type { Room, Session } from "./state.ts";
-import type { ConnId, Effect, ErrorCode, Re, RelayError, ServerMessage } from "./types.ts";
+import type {
+  ChatMessage,
+  ConnId,
+  Effect,
+  ErrorCode,
+  Re,
+  RelayError,
+  ServerMessage,
+} from "./types.ts";
 
 /** Settings of the core; the host reads them from its configuration. */
 export interface RelayOptions {
@@ -76,6 +84,12 @@ export class Context {
   readonly remote = new Map<string, RemoteUser>();
   /** Everyone online, here and elsewhere, in name order. */
   readonly directory = new Directory();
+  /**
+   * Nodes that did not take a private message handed to them (their bus connection was
+   * down), with the messages held for their users since: these go to them, in order, once
+   * they are heard from again, and until then later messages are held too.
+   */
+  readonly unreachable = new Map<string, ChatMessage[]>();
   /** A catch-up after the bus was away, while its answers come in. */
   catchUp: CatchUp | null = null;
   /** Messages heard from other nodes lately (see `cluster.ts`). */

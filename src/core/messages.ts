@@ -90,6 +90,12 @@ export function sendMessage(
       receive(cx, recipient, message, s.self ?? undefined);
     } else if (remote) {
       if (conv) cx.push({ type: "append", entry: { conv, message, users } });
+      if (cx.unreachable.has(remote.node)) {
+        // That node missed an earlier message: this one is held too, so none overtakes it.
+        s.waiting = { kind: "hold", re, key: target.key, message, conv: null };
+        cx.push({ type: "hold", conn: s.conn, key: target.key, message });
+        return;
+      }
       // The sender's `ok` waits until the recipient's node took the message, or the store.
       s.waiting = { kind: "handover", re, key: target.key, message };
       const event = { kind: "message", node: cx.node, scope: "user", message } as const;
@@ -129,8 +135,27 @@ export function held(
   const recipient = cx.users.get(w.key);
   if (recipient) return receiveHeld(cx, recipient, queued);
   const remote = cx.remote.get(w.key);
-  if (remote) {
-    cx.publish({ kind: "message", node: cx.node, scope: "user", message: queued }, remote.node);
+  if (!remote) return;
+  const missed = cx.unreachable.get(remote.node);
+  if (w.kind === "handover" || missed) {
+    // Its node did not take it: it goes there, in order, once that node is heard again.
+    if (missed) missed.push(queued);
+    else cx.unreachable.set(remote.node, [queued]);
+    return;
+  }
+  cx.publish({ kind: "message", node: cx.node, scope: "user", message: queued }, remote.node);
+}
+
+/**
+ * A node that missed private messages is heard again (it said hello after its bus came
+ * back): what was held for its users goes to it, before anything sent after.
+ */
+export function reachable(cx: Context, node: string): void {
+  const missed = cx.unreachable.get(node);
+  if (!missed) return;
+  cx.unreachable.delete(node);
+  for (const message of missed) {
+    cx.publish({ kind: "message", node: cx.node, scope: "user", message }, node);
   }
 }
 

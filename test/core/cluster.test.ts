@@ -399,9 +399,36 @@ describe("messages between nodes are never lost", () => {
     a.cmd(A1, { type: "msg", to: "bob", text: "are you there?" }, "m");
     const held = a.input({ type: "handedOver", conn: A1, result: "held", now: a.now });
     expect(to(A1, held)).toMatchObject([{ type: "ok", re: "m", queued: true, to: "bob" }]);
-    a.cmd(A1, { type: "msg", to: "bob", text: "again" }, "n");
-    const lost = a.input({ type: "handedOver", conn: A1, result: "unavailable", now: a.now });
+    // Until node b is heard again, later messages to its users are held too, not handed.
+    expect(a.cmd(A1, { type: "msg", to: "bob", text: "again" }, "n")).toMatchObject([
+      { type: "append" },
+      { type: "hold", key: "bob" },
+    ]);
+    const lost = a.input({ type: "held", conn: A1, result: "unavailable", now: a.now });
     expect(errors(A1, lost)).toEqual(["queue_full"]);
+  });
+
+  test("what node b missed goes to it, in order, when it says hello, before later messages", () => {
+    const c = new Cluster("a", "b");
+    c.login("a", A1, "alice");
+    c.login("b", B1, "bob");
+    const a = c.node("a");
+    a.cmd(A1, { type: "msg", to: "bob", text: "one" }, "1");
+    a.input({ type: "handedOver", conn: A1, result: "held", now: a.now });
+    a.cmd(A1, { type: "msg", to: "bob", text: "two" }, "2");
+    a.input({ type: "held", conn: A1, result: "held", now: a.now });
+    const back = a.input({ type: "bus", event: { kind: "hello", node: "b" }, now: a.now });
+    const sent = back.flatMap((e) =>
+      e.type === "publish" && e.node === "b" && e.event.kind === "message"
+        ? [e.event.message.text]
+        : [],
+    );
+    expect(sent).toEqual(["one", "two"]);
+    // From now on, messages to bob are handed over live again.
+    expect(a.cmd(A1, { type: "msg", to: "bob", text: "three" }, "3")).toMatchObject([
+      { type: "append" },
+      { type: "handOver", node: "b" },
+    ]);
   });
 
   test("after a sync, what the store held for users online here is handed to them once", () => {
