@@ -903,7 +903,12 @@ export function analyze(clients: ChaosClient[], members: Map<string, Set<string>
       if (s.status === "error") {
         a.anomalies.push(`${c.name} got ${d.text} (id ${d.id}), refused with ${s.error}`);
       }
-      if (s.status === "unknown") a.unknownDelivered++;
+      if (s.status === "unknown") {
+        // Its sender never learnt whether it was kept (the node died before answering):
+        // it may come, late or never, and orders nothing.
+        a.unknownDelivered++;
+        continue;
+      }
       const last = lastSeq.get(sender) ?? 0;
       if (seq < last) {
         a.outOfOrder.push({
