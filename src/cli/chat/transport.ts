@@ -21,11 +21,21 @@ const MAX_LINE_CHARS = 16 * 1024 * 1024;
  * const client = new RelayClient({ transport: chatTransport("tcp://127.0.0.1:7070"), name: "ann" });
  */
 export function chatTransport(url: string): Transport {
+  if (new URL(url).protocol === "tcp:") return tcpTransport(url);
+  const global = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+  return webSocketTransport(url, global ?? WebSocket);
+}
+
+/**
+ * A `relay/client` transport of JSON lines over TCP to `tcp://host:port` (the relay's TCP
+ * port, 7070 by default), on Node and Deno.
+ *
+ * @example
+ * const client = new RelayClient({ transport: tcpTransport("tcp://localhost:7070"), name: "bot" });
+ */
+export function tcpTransport(url: string): Transport {
   const parsed = new URL(url);
-  if (parsed.protocol !== "tcp:") {
-    const global = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-    return webSocketTransport(url, global ?? WebSocket);
-  }
+  if (parsed.protocol !== "tcp:") throw new TypeError(`not a tcp:// address: ${url}`);
   const host = parsed.hostname.replace(/^\[|\]$/g, "");
   const port = Number(parsed.port || 7070);
   return { open: (events) => openTcp(host, port, events) };
