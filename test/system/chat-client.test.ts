@@ -169,6 +169,9 @@ describe("relay chat in a terminal", () => {
     dee.press("Enter");
     await eve.until(/dee: my answer/);
     eve.close();
+    // The client reads its own `ok` (its id joins `since`) as eve reads the message; the kill
+    // must not race it, or the resume rightly brings the message back.
+    await new Promise((r) => setTimeout(r, 500));
 
     await first.kill("SIGKILL");
     // Once the client waits 7.5 s or more between attempts (the sixth, with jitter), the relay
