@@ -387,4 +387,6 @@ if (ONLY.includes("connect")) {
     rows.map((r) => [r.label, `${Math.round(r.ms)} ms`, `${(r.perConn / 1024).toFixed(1)} KB`]),
   );
 }
+// `--only scale`: not in the default set, it takes minutes and most of the machine's memory.
+if (ONLY.includes("scale")) await (await import("./scale.ts")).scaleBench({ quick: QUICK });
 console.log(`\n(${((performance.now() - started) / 1000).toFixed(0)} s)`);
