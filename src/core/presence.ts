@@ -50,7 +50,9 @@ function announce(
   const mode = cx.options.presence;
   if (mode === "off") return;
   const msg = { type: "presence", name, status } as const;
-  if (mode === "all" || (mode === "auto" && cx.online <= cx.options.presenceAll)) {
+  // Counted with the user, coming or going: one not announced coming is not announced going.
+  const online = cx.online + (cx.directory.has(key) ? 0 : 1);
+  if (mode === "all" || (mode === "auto" && online <= cx.options.presenceAll)) {
     return cx.toEveryone(except, msg);
   }
   // Shared: the members here of the user's rooms, and those who wrote with them.

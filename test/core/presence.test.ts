@@ -30,6 +30,20 @@ describe("presence on a big server (docs/protocol.md §12)", () => {
     expect(to(1, w.login(4, "dan"))).toEqual([]);
   });
 
+  test("auto counts a user who leaves among those online, as when they came", () => {
+    const w = new World({ presence: "auto", presenceAll: 3 });
+    w.login(1, "amy");
+    w.login(2, "bob");
+    w.login(3, "cat");
+    expect(to(1, w.login(4, "dan"))).toEqual([]);
+    // Four were online as dan left, dan included: past the threshold, as he came.
+    expect(to(1, w.relay.handle({ type: "close", conn: 4, now: w.now }))).toEqual([]);
+    // Three were online as cat left: everyone hears.
+    expect(to(1, w.relay.handle({ type: "close", conn: 3, now: w.now }))).toEqual([
+      { type: "presence", name: "cat", status: "offline" },
+    ]);
+  });
+
   test("shared: those in a room with the user, and those who wrote with them, are told", () => {
     const w = crowd(3, "shared");
     w.cmd(1, { type: "join", room: "#x" });
