@@ -29,7 +29,10 @@ export const relayDialect: Dialect = {
   keepalive: () => null,
 };
 
-/** IRC, as ngircd speaks it. */
+/**
+ * IRC, as ngircd and the relay's IRC port speak it (no CAP: neither sends tags then, nor
+ * echoes a client's own messages).
+ */
 export const ircDialect: Dialect = {
   login: (name, room) =>
     `NICK ${name}\r\nUSER ${name} 0 * :${name}\r\n${room ? `JOIN ${room}\r\n` : ""}`,
@@ -55,6 +58,13 @@ export const naiveDialect: Dialect = {
   keepalive: () => null,
 };
 
-/** The dialects by name. */
+/** The line dialects by name. */
 export const DIALECTS = { relay: relayDialect, irc: ircDialect, naive: naiveDialect };
-export type DialectName = keyof typeof DIALECTS;
+/** A line dialect's name. */
+export type LineDialectName = keyof typeof DIALECTS;
+/**
+ * How a load-generator client speaks: one of the line dialects (over TCP, or one line per
+ * WebSocket text frame), or `socketio`, Socket.IO's events with socket.io-client, as
+ * bench/socketio-server.ts takes them (bench/socketio-client.ts).
+ */
+export type DialectName = LineDialectName | "socketio";

@@ -12,6 +12,7 @@ import { mkdtemp, readdir, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { cpuMs } from "./cpu.ts";
 import { LoadGen } from "./loadgen.ts";
 import { startRelay, startRelayKv } from "./servers.ts";
 
@@ -35,10 +36,7 @@ const seconds = Number(values.seconds);
 const N = 200;
 
 /** CPU seconds a process has used so far (user and system), from /proc. */
-async function cpuSeconds(pid: number): Promise<number> {
-  const fields = (await readFile(`/proc/${pid}/stat`, "utf8")).split(") ")[1]?.split(" ") ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
+const cpuSeconds = async (pid: number) => (await cpuMs([pid])) / 1000;
 
 /** Self time per function in a V8 .cpuprofile, as shares of all samples, largest first. */
 function selfTimes(profile: {

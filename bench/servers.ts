@@ -14,6 +14,8 @@ export interface Server {
   /** Every node's TCP address, when the server is a cluster of several. */
   nodes?: string[];
   ws: string | null;
+  /** The relay's IRC port (tcp://host:port), when it has one open. */
+  irc?: string;
   stop(): Promise<void>;
 }
 
@@ -33,11 +35,14 @@ function stopper(child: ChildProcess, signal: NodeJS.Signals = "SIGKILL"): () =>
 }
 
 /**
- * Waits for the "tcp/http listening on" lines a relay prints; fails at once, saying how, if
- * the process ends before (killed from outside, or an error at start), and stops it if it
- * has not listened within 30 s.
+ * Waits for the "tcp/irc/http listening on" lines a relay prints (or "socketio", the
+ * Socket.IO server's); fails at once, saying how, if the process ends before (killed from
+ * outside, or an error at start), and stops it if it has not listened within 30 s.
  */
-function listening(child: ChildProcess, want: ("tcp" | "http")[]): Promise<Record<string, number>> {
+function listening(
+  child: ChildProcess,
+  want: ("tcp" | "irc" | "http" | "socketio")[],
+): Promise<Record<string, number>> {
   return new Promise((resolve, reject) => {
     const found: Record<string, number> = {};
     const exited = (code: number | null, signal: NodeJS.Signals | null) => {
@@ -51,7 +56,7 @@ function listening(child: ChildProcess, want: ("tcp" | "http")[]): Promise<Recor
     }, 30_000);
     child.once("exit", exited);
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
-      const m = /(tcp|http) listening on \S+:(\d+)/.exec(line);
+      const m = /(tcp|irc|http|socketio) listening on \S+:(\d+)/.exec(line);
       if (m) found[m[1] as string] = Number(m[2]);
       if (want.every((w) => found[w] !== undefined)) {
         clearTimeout(timer);
@@ -66,13 +71,14 @@ const RELAY_ENV = {
   RELAY_TCP_PORT: "0",
   RELAY_HTTP_PORT: "0",
   RELAY_STORE: "memory",
-  RELAY_IRC_PORT: "off",
+  RELAY_IRC_PORT: "0",
   RELAY_RATE_LIMIT: "0",
   RELAY_MAX_CONNECTIONS: "20000",
 };
 
 /**
- * The relay on Node or Deno. On Node, `node.flags` go to the runtime (`--cpu-prof`) and
+ * The relay on Node or Deno, with its TCP, HTTP/WebSocket and IRC ports (the IRC one unless
+ * `env` turns it off). On Node, `node.flags` go to the runtime (`--cpu-prof`) and
  * `node.stopSignal` stops it (SIGINT lets it exit cleanly and write its profile).
  */
 export async function startRelay(
@@ -84,15 +90,18 @@ export async function startRelay(
     runtime === "node"
       ? [process.execPath, ...(node.flags ?? []), "--import", "tsx", "adapters/node/main.ts"]
       : ["node_modules/deno/deno", "run", "-A", "--unstable-kv", "adapters/deno/main.ts"];
+  const merged = { ...process.env, ...RELAY_ENV, ...env };
   const child = spawn(command[0] as string, command.slice(1), {
-    env: { ...process.env, ...RELAY_ENV, ...env },
+    env: merged,
     stdio: ["ignore", "pipe", "inherit"],
   });
-  const ports = await listening(child, ["tcp", "http"]);
+  const irc = merged.RELAY_IRC_PORT !== "off";
+  const ports = await listening(child, irc ? ["tcp", "irc", "http"] : ["tcp", "http"]);
   return {
     pid: child.pid as number,
     tcp: `tcp://127.0.0.1:${ports.tcp}`,
     ws: `ws://127.0.0.1:${ports.http}/ws`,
+    ...(irc ? { irc: `tcp://127.0.0.1:${ports.irc}` } : {}),
     stop: stopper(child, node.stopSignal),
   };
 }
@@ -151,6 +160,23 @@ export async function startNaive(): Promise<Server> {
     pid: child.pid as number,
     tcp: `tcp://127.0.0.1:${ports.tcp}`,
     ws: null,
+    stop: stopper(child),
+  };
+}
+
+/**
+ * The Socket.IO 4 server of bench/socketio-server.ts; `ws` is its address for
+ * socket.io-client (ws://host:port), `tcp` is empty.
+ */
+export async function startSocketIo(): Promise<Server> {
+  const child = spawn(process.execPath, ["--import", "tsx", "bench/socketio-server.ts", "0"], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const ports = await listening(child, ["socketio"]);
+  return {
+    pid: child.pid as number,
+    tcp: "",
+    ws: `ws://127.0.0.1:${ports.socketio}`,
     stop: stopper(child),
   };
 }

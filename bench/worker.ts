@@ -5,13 +5,14 @@ import { randomBytes } from "node:crypto";
 import { connect, type Socket } from "node:net";
 import { DIALECTS, type Dialect, type DialectName } from "./dialects.ts";
 import { BIN_MS, BINS } from "./histogram.ts";
+import { type BenchClient, openSocketIo } from "./socketio-client.ts";
 
 /** What the parent asks of a worker. */
 export type WorkerCommand =
   | {
       cmd: "connect";
       dialect: DialectName;
-      /** tcp://host:port or ws://host:port/ws */
+      /** tcp://host:port or ws://host:port/ws (ws://host:port for Socket.IO) */
       url: string;
       names: string[];
       room: string | null;
@@ -80,59 +81,73 @@ function serverFrames(data: Buffer, text: (t: string) => void): Buffer {
   return data.subarray(at);
 }
 
-interface Client {
-  write(data: string): void;
-  close(): void;
-}
-
-const clients: Client[] = [];
+const clients: BenchClient[] = [];
 let dialect: Dialect;
 let received = 0;
 const histogram = new Uint32Array(BINS);
 
 const now = () => performance.timeOrigin + performance.now();
 
-function onLine(client: Client, line: string): void {
-  const text = dialect.text(line);
-  if (text !== null) {
-    received++;
-    const ms = now() - Number(text);
-    const bin = Math.min(BINS - 1, Math.max(0, Math.floor(ms / BIN_MS)));
-    histogram[bin] = (histogram[bin] as number) + 1;
-    return;
-  }
-  const reply = dialect.keepalive(line);
-  if (reply) client.write(reply);
+/** Counts a chat message that arrived, by how late it is (its text is when it was sent). */
+function arrived(text: string): void {
+  received++;
+  const ms = now() - Number(text);
+  const bin = Math.min(BINS - 1, Math.max(0, Math.floor(ms / BIN_MS)));
+  histogram[bin] = (histogram[bin] as number) + 1;
 }
 
-function open(url: string, room: string | null, name: string, index: number): Promise<void> {
+function onLine(line: string, write: (data: string) => void): void {
+  const text = dialect.text(line);
+  if (text !== null) return arrived(text);
+  const reply = dialect.keepalive(line);
+  if (reply) write(reply);
+}
+
+/** A client of a line dialect: what `send` queues goes out in one write at `flush`. */
+function lineClient(write: (data: string) => void, close: () => void): BenchClient {
+  let queued = "";
+  return {
+    send: (to, text) => {
+      queued += dialect.message(to, text);
+    },
+    flush: () => {
+      if (queued) write(queued);
+      queued = "";
+    },
+    close,
+  };
+}
+
+/**
+ * Opens one line-dialect client over TCP (tcp://) or WebSocket (ws://), logs it in and
+ * resolves with it once the dialect says it is ready.
+ */
+function open(url: string, room: string | null, name: string): Promise<BenchClient> {
   return new Promise((resolve, reject) => {
     let ready = false;
-    const handle = (client: Client, line: string) => {
+    const handle = (client: BenchClient, line: string, write: (data: string) => void) => {
       if (!ready && dialect.ready(line, room)) {
         ready = true;
-        resolve();
+        resolve(client);
         return;
       }
-      onLine(client, line);
+      onLine(line, write);
     };
     if (url.startsWith("tcp://")) {
       const { hostname, port } = new URL(url);
       const socket: Socket = connect(Number(port), hostname);
-      const client: Client = {
-        write: (d) => socket.write(d),
-        close: () => socket.destroy(),
-      };
+      const write = (d: string) => void socket.write(d);
+      const client = lineClient(write, () => socket.destroy());
       socket.setNoDelay(true);
       socket.setEncoding("utf8");
       let partial = "";
       socket.on("data", (data: string) => {
         const lines = (partial + data).split("\n");
         partial = lines.pop() ?? "";
-        for (const line of lines) handle(client, line.endsWith("\r") ? line.slice(0, -1) : line);
+        for (const line of lines)
+          handle(client, line.endsWith("\r") ? line.slice(0, -1) : line, write);
       });
       socket.once("connect", () => {
-        clients[index] = client;
         socket.write(dialect.login(name, room));
       });
       socket.once("error", reject);
@@ -142,10 +157,8 @@ function open(url: string, room: string | null, name: string, index: number): Pr
       socket.setNoDelay(true);
       // A WebSocket client by hand: the `ws` package costs more per frame than the server
       // under test spends relaying it, and this process shares the cores with that server.
-      const client: Client = {
-        write: (d) => socket.write(clientFrames(d)),
-        close: () => socket.destroy(),
-      };
+      const write = (d: string) => void socket.write(clientFrames(d));
+      const client = lineClient(write, () => socket.destroy());
       let upgraded = false;
       let pending: Buffer = Buffer.alloc(0);
       socket.on("data", (chunk: Buffer) => {
@@ -157,10 +170,9 @@ function open(url: string, room: string | null, name: string, index: number): Pr
             return reject(new Error("no upgrade"));
           upgraded = true;
           pending = pending.subarray(end + 4);
-          clients[index] = client;
-          client.write(dialect.login(name, room));
+          write(dialect.login(name, room));
         }
-        pending = serverFrames(pending, (text) => handle(client, text));
+        pending = serverFrames(pending, (text) => handle(client, text, write));
       });
       socket.once("connect", () => {
         socket.write(
@@ -175,7 +187,7 @@ function open(url: string, room: string | null, name: string, index: number): Pr
 }
 
 async function connectAll(c: Extract<WorkerCommand, { cmd: "connect" }>): Promise<WorkerReply> {
-  dialect = DIALECTS[c.dialect];
+  if (c.dialect !== "socketio") dialect = DIALECTS[c.dialect];
   const start = now();
   let next = 0;
   const lane = async () => {
@@ -184,7 +196,11 @@ async function connectAll(c: Extract<WorkerCommand, { cmd: "connect" }>): Promis
       // A server under a storm of connections may reset one: try again, a few times.
       for (let attempt = 1; ; attempt++) {
         try {
-          await open(c.url, c.room, c.names[index] as string, index);
+          const name = c.names[index] as string;
+          clients[index] =
+            c.dialect === "socketio"
+              ? await openSocketIo(c.url, name, c.room, arrived)
+              : await open(c.url, c.room, name);
           break;
         } catch (e) {
           if (attempt === 5) throw e;
@@ -206,17 +222,15 @@ async function run(c: Extract<WorkerCommand, { cmd: "run" }>): Promise<WorkerRep
     const tick = setInterval(() => {
       const elapsed = now() - start;
       const due = Math.floor((c.rate * Math.min(elapsed, c.durationMs)) / 1000);
-      // Batch what each sender owes into one write.
-      const batches = new Map<number, string>();
+      // What each sender owes goes out in one write (for a line dialect).
+      const touched = new Set<BenchClient>();
       for (; sent < due; sent++) {
         const s = c.senders[sent % c.senders.length] as { index: number; to: string };
-        const line = dialect.message(s.to, now().toFixed(3));
-        batches.set(s.index, (batches.get(s.index) ?? "") + line);
+        const client = clients[s.index] as BenchClient;
+        client.send(s.to, now().toFixed(3));
+        touched.add(client);
       }
-      for (const [index, data] of batches) {
-        const client = clients[index] as Client;
-        client.write(data);
-      }
+      for (const client of touched) client.flush();
       if (elapsed >= c.durationMs) {
         clearInterval(tick);
         resolve();
