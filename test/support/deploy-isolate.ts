@@ -6,3 +6,5 @@ import { parseConfig } from "../../src/host/mod.ts";
 const parsed = parseConfig(Deno.env.toObject());
 if (!parsed.ok) throw new Error(parsed.errors.join("; "));
 await startDeploy(parsed.config);
+// Listening (its line is printed): the next isolate may start.
+self.postMessage("listening");
