@@ -1,5 +1,5 @@
 import { expect, test } from "vitest";
-import type { ChatMessage } from "../../src/core/mod.ts";
+import { type ChatMessage, MessageIds } from "../../src/core/mod.ts";
 import type { LogEntry, Store } from "../../src/host/store/store.ts";
 
 function message(id: string, text = id): ChatMessage {
@@ -23,6 +23,42 @@ function ids(messages: ChatMessage[]): string[] {
 /** The whole log of a conversation, oldest first. */
 async function whole(store: Store, conv: string): Promise<ChatMessage[]> {
   return (await store.page(conv, undefined, 1_000_000)).messages;
+}
+
+/** A pseudo-random generator of numbers in [0, 1), the same for the same seed. */
+function random(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 2 ** 32;
+  };
+}
+
+/**
+ * Batches of ids as the relay makes them (time, counter, node tag), made a few ms apart or
+ * in the same ms: many share their first characters, some batches run across a ms boundary.
+ */
+function relayIds(batches: number, seed: number, maxBatch = 40, minBatch = 1): string[][] {
+  const next = random(seed);
+  const ids = new MessageIds("n1");
+  let now = 1_767_225_600_000;
+  return Array.from({ length: batches }, () =>
+    Array.from({ length: minBatch + Math.floor(next() * (maxBatch - minBatch + 1)) }, () => {
+      if (next() < 0.3) now += Math.floor(next() * 40);
+      return ids.next(now);
+    }),
+  );
+}
+
+/** The ids of a sorted list that a model says come before (or after) an id. */
+function before(all: string[], id: string): string[] {
+  return all.filter((x) => x < id);
+}
+
+function after(all: string[], id: string): string[] {
+  return all.filter((x) => x > id);
 }
 
 function sleep(ms: number): Promise<void> {
@@ -343,6 +379,101 @@ export function storeContract(open: () => Promise<Store>, options: ContractOptio
     expect(kept.length).toBeGreaterThanOrEqual(keep);
     expect(kept.length).toBeLessThanOrEqual(keep + trimSlack(keep));
     expect(kept).toEqual(Array.from({ length: 60 }, (_, i) => idOf(i)).slice(60 - kept.length));
+    await store.close();
+  });
+
+  test("long ids appended in batches: a page before, and since, any id", async () => {
+    const store = await open();
+    const batches = relayIds(12, 7);
+    for (const batch of batches)
+      await store.append(
+        batch.map((id) => entry("#r", id)),
+        10_000,
+      );
+    const all = batches.flat();
+    expect([...all].sort()).toEqual(all);
+    expect(ids(await whole(store, "#r"))).toEqual(all);
+    // Every 5th id, and ids just before and after them that are not in the log.
+    const probes = all
+      .filter((_, i) => i % 5 === 0)
+      .flatMap((id) => [id, `${id}-`, id.slice(0, -1)]);
+    for (const probe of [...probes, "", "~"]) {
+      for (const limit of [0, 1, 7, 100]) {
+        const page = await store.page("#r", probe, limit);
+        const model = before(all, probe);
+        expect([ids(page.messages), page.more]).toEqual([
+          model.slice(Math.max(0, model.length - limit)),
+          model.length > limit,
+        ]);
+      }
+      for (const max of [0, 1, 7, 1000]) {
+        const got = await store.since(["#r", "#none"], probe, max);
+        const model = after(all, probe);
+        expect([ids(got.messages), got.gap]).toEqual([
+          model.slice(Math.max(0, model.length - max)),
+          model.length > max,
+        ]);
+      }
+    }
+    await store.close();
+  });
+
+  test("long ids: trims keep the newest, as a suffix, and since tells what was trimmed", async () => {
+    const store = await open();
+    const keep = 30;
+    const all: string[] = [];
+    for (const batch of relayIds(40, 11, 25)) {
+      await store.append(
+        batch.map((id) => entry("#r", id)),
+        keep,
+      );
+      all.push(...batch);
+      const kept = ids(await whole(store, "#r"));
+      expect(kept.length).toBeGreaterThanOrEqual(Math.min(keep, all.length));
+      expect(kept.length).toBeLessThanOrEqual(keep + trimSlack(keep));
+      expect(kept).toEqual(all.slice(all.length - kept.length));
+      const trimmed = all.slice(0, all.length - kept.length);
+      for (const probe of [all[0] as string, ...trimmed.slice(-2), kept[0] as string]) {
+        const got = await store.since(["#r"], probe, 1000);
+        expect(got.gap).toBe(trimmed.some((id) => id > probe));
+        expect(ids(got.messages)).toEqual(after(kept, probe));
+      }
+    }
+    await store.close();
+  });
+
+  test("long ids appended again or late: kept once, in order, and trimmed like the others", async () => {
+    const store = await open();
+    const [first = [], second = [], third = []] = relayIds(3, 5, 30, 10);
+    await store.append(
+      first.map((id) => entry("#r", id)),
+      1000,
+    );
+    await store.append(
+      second.map((id) => entry("#r", id)),
+      1000,
+    );
+    // Late: made by another node at the time of the middle of the first batch.
+    const late = new MessageIds("n0").next(
+      Number.parseInt((first[Math.floor(first.length / 2)] as string).slice(0, 9), 36),
+    );
+    const again = [...first.slice(0, 3), ...second.slice(-2)];
+    await store.append(
+      [...again, late, ...third, ...third.slice(0, 1)].map((id) => entry("#r", id, `again ${id}`)),
+      1000,
+    );
+    const all = [...new Set([...first, ...second, late, ...third])].sort();
+    expect(ids(await whole(store, "#r"))).toEqual(all);
+    const page = await store.page("#r", third[0], 5);
+    expect(ids(page.messages)).toEqual(before(all, third[0] as string).slice(-5));
+    const since = await store.since(["#r"], first[1] as string, 1000);
+    expect(ids(since.messages)).toEqual(after(all, first[1] as string));
+    // Trimmed to 10 (or a little more), the newest.
+    await store.append([entry("#r", `${third.at(-1)}z`)], 10);
+    const kept = ids(await whole(store, "#r"));
+    expect(kept.length).toBeGreaterThanOrEqual(10);
+    expect(kept.length).toBeLessThanOrEqual(10 + trimSlack(10));
+    expect(kept).toEqual([...all, `${third.at(-1)}z`].slice(-kept.length));
     await store.close();
   });
 
