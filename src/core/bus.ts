@@ -24,7 +24,17 @@ export type BusEvent =
    * A chat message for the receiver's users: to one user (`message.to` names them), to a
    * room's members, or to everyone (`scope`).
    */
-  | { kind: "message"; node: string; scope: "user" | "room" | "all"; message: ChatMessage }
+  | {
+      kind: "message";
+      node: string;
+      scope: "user" | "room" | "all";
+      message: ChatMessage;
+      /**
+       * Nodes that must not take this copy: they missed earlier messages of this node, and
+       * get this one behind those, sent to them alone once they are heard again.
+       */
+      skip?: string[];
+    }
   | { kind: "announce"; node: string; text: string; ts: string }
   | { kind: "kick"; node: string; name: string }
   /** The node is shutting down: its users go offline. */

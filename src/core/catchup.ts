@@ -56,18 +56,32 @@ export function holdBack(
 
 /** What the store holds for a user here came (`sync`: asked by a sync, part of its catch-up). */
 export function heldCaught(cx: Context, key: string, messages: ChatMessage[], sync: boolean): void {
-  if (!cx.catchUp || !sync) {
+  if (!cx.catchUp) {
     const s = cx.users.get(key);
     if (s?.phase === "online") for (const m of messages) receiveHeld(cx, s, { ...m, queued: true });
     return;
   }
+  // During a catch-up, held messages go in id order with the rest, whoever asked for them.
   for (const m of messages) cx.catchUp.caught.push({ from: "held", key, message: m });
-  answered(cx);
+  if (sync) answered(cx);
 }
 
-/** The logs of rooms and `*` since a little before the cut came: what was not heard joins. */
-export function logCaught(cx: Context, messages: ChatMessage[]): void {
-  if (!cx.catchUp) return;
+/**
+ * The logs of rooms and `*` since a little before the cut came, and then what was held for
+ * the users here: what was not heard joins.
+ */
+export function logCaught(
+  cx: Context,
+  messages: ChatMessage[],
+  held: { key: string; messages: ChatMessage[] }[],
+): void {
+  if (!cx.catchUp) {
+    for (const h of held) heldCaught(cx, h.key, h.messages, false);
+    return;
+  }
+  for (const h of held) {
+    for (const m of h.messages) cx.catchUp.caught.push({ from: "held", key: h.key, message: m });
+  }
   for (const m of messages) {
     // Accepted here (delivered here already), or heard from the bus after all.
     if (idNode(m.id) === cx.node || !cx.heard.add(m.id)) continue;

@@ -40,6 +40,8 @@ export function heard(cx: Context, e: BusEvent): void {
       return;
     }
     case "message":
+      // Kept for this node by its sender, behind messages this node missed.
+      if (e.skip?.includes(cx.node)) return;
       // Heard already: the log was read after a cut, and the bus was slower.
       if (!cx.heard.add(e.message.id)) return;
       if (holdBack(cx, e.scope, e.message)) return;
@@ -66,19 +68,22 @@ export function sync(cx: Context, now: number): void {
   cx.publish({ kind: "hello", node: cx.node });
   cx.publish(nodeState(cx));
   const convs = new Set<string>();
-  let asked = 0;
+  const users: string[] = [];
   for (const u of cx.users.values()) {
     if (u.phase !== "online") continue;
-    cx.push({ type: "recheckHeld", key: u.key, sync: true });
-    asked++;
+    users.push(u.key);
     convs.add(EVERYONE);
     for (const room of u.rooms.keys()) convs.add(room);
   }
-  if (convs.size > 0 && cx.options.log) {
-    cx.push({ type: "catchUp", convs: [...convs], since: cx.heard.since() });
-    asked++;
+  if (users.length > 0 && cx.options.log) {
+    // One answer: the logs, then what is held for the users (read in that order, so that a
+    // private message held before a room message the logs show is not missed).
+    cx.push({ type: "catchUp", convs: [...convs], since: cx.heard.since(), held: users });
+    syncAsked(cx, 1);
+  } else {
+    for (const key of users) cx.push({ type: "recheckHeld", key, sync: true });
+    syncAsked(cx, users.length);
   }
-  syncAsked(cx, asked);
   cx.heard.touch(now);
 }
 

@@ -14,6 +14,12 @@ import type {
   ServerMessage,
 } from "./types.ts";
 
+/** A message a node missed, to send it once that node is heard again. */
+export interface Missed {
+  scope: "user" | "room" | "all";
+  message: ChatMessage;
+}
+
 /** Settings of the core; the host reads them from its configuration. */
 export interface RelayOptions {
   /**
@@ -86,10 +92,11 @@ export class Context {
   readonly directory = new Directory();
   /**
    * Nodes that did not take a private message handed to them (their bus connection was
-   * down), with the messages held for their users since: these go to them, in order, once
-   * they are heard from again, and until then later messages are held too.
+   * down), with what this node sent since that concerns them (private messages held for
+   * their users, room and `*` messages): these go to them, in order, once they are heard
+   * from again, and until then later private messages are held too.
    */
-  readonly unreachable = new Map<string, ChatMessage[]>();
+  readonly unreachable = new Map<string, Missed[]>();
   /** A catch-up after the bus was away, while its answers come in. */
   catchUp: CatchUp | null = null;
   /** Messages heard from other nodes lately (see `cluster.ts`). */

@@ -1,4 +1,4 @@
-import type { Context } from "./context.ts";
+import type { Context, Missed } from "./context.ts";
 import { isoTime, noSuchUser, UNAVAILABLE } from "./context.ts";
 import { EVERYONE, privateConversation } from "./conversation.ts";
 import { checkName, checkRoom, checkText, isError, nameKey } from "./names.ts";
@@ -73,13 +73,13 @@ export function sendMessage(
   if (target.kind === "all") {
     if (log) cx.push({ type: "append", entry: { conv: EVERYONE, message } });
     cx.toEveryone(s, message);
-    cx.publish({ kind: "message", node: cx.node, scope: "all", message });
+    publishToAll(cx, "all", message);
   } else if (target.kind === "room") {
     if (log) cx.push({ type: "append", entry: { conv: target.key, message } });
     const room = cx.rooms.get(target.key);
     if (room) cx.toMembers(room, s, message);
     // Members may come online elsewhere at any moment: every node hears every room message.
-    cx.publish({ kind: "message", node: cx.node, scope: "room", message });
+    publishToAll(cx, "room", message);
   } else {
     const conv = log ? privateConversation(s.key, target.key) : null;
     const users: [string, string] = [s.key, target.key];
@@ -111,6 +111,32 @@ export function sendMessage(
   cx.send(s.conn, { type: "ok", re, id: message.id });
 }
 
+/**
+ * Publishes a room or `*` message to every node but those that missed earlier messages of
+ * this one: those get it behind them, once heard again (`reachable`), so that no message of
+ * a sender overtakes an earlier one.
+ */
+function publishToAll(cx: Context, scope: "room" | "all", message: ChatMessage): void {
+  if (cx.unreachable.size === 0) {
+    return cx.publish({ kind: "message", node: cx.node, scope, message });
+  }
+  const skip = [...cx.unreachable.keys()];
+  for (const node of skip) miss(cx, node, { scope, message });
+  cx.publish({ kind: "message", node: cx.node, scope, message, skip });
+}
+
+/** Keeps a message for a node that missed earlier ones; a node silent too long gets them now. */
+function miss(cx: Context, node: string, missed: Missed): void {
+  const list = cx.unreachable.get(node);
+  if (!list) cx.unreachable.set(node, [missed]);
+  else list.push(missed);
+  // All of it is in the store and the logs too: past this many, send it in order and go on.
+  if ((list?.length ?? 1) >= MAX_MISSED) reachable(cx, node);
+}
+
+/** The most messages kept for a node that missed some (see `miss`). */
+const MAX_MISSED = 20_000;
+
 /** A message for a user not online here was held (or not): the sender hears which. */
 export function held(
   cx: Context,
@@ -139,23 +165,22 @@ export function held(
   const missed = cx.unreachable.get(remote.node);
   if (w.kind === "handover" || missed) {
     // Its node did not take it: it goes there, in order, once that node is heard again.
-    if (missed) missed.push(queued);
-    else cx.unreachable.set(remote.node, [queued]);
-    return;
+    return miss(cx, remote.node, { scope: "user", message: queued });
   }
   cx.publish({ kind: "message", node: cx.node, scope: "user", message: queued }, remote.node);
 }
 
 /**
  * A node that missed private messages is heard again (it said hello after its bus came
- * back): what was held for its users goes to it, before anything sent after.
+ * back): what was held for its users, and the room and `*` messages sent since, go to it,
+ * before anything sent after.
  */
 export function reachable(cx: Context, node: string): void {
   const missed = cx.unreachable.get(node);
   if (!missed) return;
   cx.unreachable.delete(node);
-  for (const message of missed) {
-    cx.publish({ kind: "message", node: cx.node, scope: "user", message }, node);
+  for (const { scope, message } of missed) {
+    cx.publish({ kind: "message", node: cx.node, scope, message }, node);
   }
 }
 

@@ -147,7 +147,7 @@ export class Relay {
         sync(cx, input.now);
         break;
       case "caughtUp":
-        logCaught(cx, input.messages);
+        logCaught(cx, input.messages, input.held);
         break;
       case "nodeDown":
         forgetNode(cx, input.node, true);

@@ -206,7 +206,13 @@ export type Input =
   /** A user online here and what the store holds for them (answers `recheckHeld`). */
   | { type: "heldFound"; key: string; messages: ChatMessage[]; sync?: boolean; now: number }
   /** What the logs hold of rooms and `*` since the bus was last heard (answers `catchUp`). */
-  | { type: "caughtUp"; messages: ChatMessage[]; now: number }
+  | {
+      type: "caughtUp";
+      messages: ChatMessage[];
+      /** What the store holds for the users the `catchUp` named, read after the logs. */
+      held: { key: string; messages: ChatMessage[] }[];
+      now: number;
+    }
   | { type: "userLooked"; conn: ConnId; known: boolean; now: number }
   /** A page of a conversation's log; null when the name asked about never logged in. */
   | {
@@ -293,7 +299,7 @@ export type Effect =
    * After the bus was away: read the messages of these conversations (rooms, `*`) after
    * `since`, which other nodes published while this node could not hear; answer `caughtUp`.
    */
-  | { type: "catchUp"; convs: string[]; since: string }
+  | { type: "catchUp"; convs: string[]; since: string; held: string[] }
   /**
    * Read a page of a conversation's log (after checking, when `user` is set, that this
    * name ever logged in); answer with `historyLoaded`.

@@ -499,13 +499,22 @@ export class Host {
         else setTimeout(() => this.#stopping || recheck(), effect.afterMs);
         break;
       }
-      case "catchUp":
-        this.#await(
-          this.#store.since(effect.convs, effect.since, CATCH_UP_MAX),
-          ({ messages }) => ({ type: "caughtUp", messages, now: this.#clock() }),
-          { messages: [], gap: false },
-        );
+      case "catchUp": {
+        // The logs first, then what is held: a message held before a logged one that the
+        // read found is then found too (docs/design.md, "Catching up").
+        const read = (async () => {
+          const { messages } = await this.#store.since(effect.convs, effect.since, CATCH_UP_MAX);
+          const held = await Promise.all(
+            effect.held.map(async (key) => ({ key, messages: await this.#store.held(key) })),
+          );
+          return { messages, held };
+        })();
+        this.#await(read, (caught) => ({ type: "caughtUp", ...caught, now: this.#clock() }), {
+          messages: [],
+          held: [],
+        });
         break;
+      }
       case "membership": {
         const { room, user, member } = effect;
         (member ? this.#store.join(room, user) : this.#store.leave(room.key, user.key)).catch((e) =>

@@ -431,14 +431,52 @@ describe("messages between nodes are never lost", () => {
     ]);
   });
 
+  test("a room or * message does not overtake, at node b, a private one b missed", () => {
+    const c = new Cluster("a", "b");
+    c.login("a", A1, "alice");
+    c.login("b", B1, "bob");
+    c.on("a", (w) => w.cmd(A1, { type: "join", room: "#dev" }));
+    c.on("b", (w) => w.cmd(B1, { type: "join", room: "#dev" }));
+    const a = c.node("a");
+    const b = c.node("b");
+    a.cmd(A1, { type: "msg", to: "bob", text: "private first" }, "1");
+    a.input({ type: "handedOver", conn: A1, result: "held", now: a.now });
+    // Then alice writes to the room and to everyone: b is not to take these copies yet.
+    const room = published(a.cmd(A1, { type: "msg", to: "#dev", text: "room second" }, "2"));
+    const all = published(a.cmd(A1, { type: "msg", to: "*", text: "all third" }, "3"));
+    expect([...room, ...all]).toMatchObject([
+      { kind: "message", scope: "room", skip: ["b"] },
+      { kind: "message", scope: "all", skip: ["b"] },
+    ]);
+    for (const event of [...room, ...all]) {
+      expect(to(B1, b.input({ type: "bus", event, now: b.now }))).toEqual([]);
+    }
+    // When b is heard again, it gets all three from a, in the order alice wrote them.
+    const back = a.input({ type: "bus", event: { kind: "hello", node: "b" }, now: a.now });
+    const got: unknown[] = [];
+    for (const e of back) {
+      if (e.type !== "publish" || e.node !== "b") continue;
+      got.push(...to(B1, b.input({ type: "bus", event: e.event, now: b.now })));
+    }
+    expect(got).toMatchObject([
+      { type: "message", text: "private first", queued: true },
+      { type: "message", text: "room second" },
+      { type: "message", text: "all third" },
+    ]);
+    // Then room messages go to every node again.
+    const later = published(a.cmd(A1, { type: "msg", to: "#dev", text: "later" }, "4"));
+    expect(later).toMatchObject([{ kind: "message", scope: "room" }]);
+    expect(later[0]).not.toHaveProperty("skip");
+  });
+
   test("after a sync, what the store held for users online here is handed to them once", () => {
     const c = new Cluster("a", "b");
     c.login("a", A1, "alice");
     c.login("b", B1, "bob");
     const b = c.node("b");
     const synced = b.input({ type: "sync", now: b.now });
-    expect(synced.filter((e) => e.type === "recheckHeld")).toEqual([
-      { type: "recheckHeld", key: "bob", sync: true },
+    expect(synced.filter((e) => e.type === "catchUp")).toMatchObject([
+      { type: "catchUp", held: ["bob"] },
     ]);
     const held = {
       type: "message" as const,
@@ -448,16 +486,13 @@ describe("messages between nodes are never lost", () => {
       text: "sent while the bus was cut",
       ts: "2026-01-02T03:04:05.000Z",
     };
-    // The catch-up ends when the held messages and the logs have both been read.
-    const heldRead = b.input({
-      type: "heldFound",
-      key: "bob",
-      messages: [held],
-      sync: true,
+    // The catch-up ends when the logs, and then the held messages, have been read.
+    const found = b.input({
+      type: "caughtUp",
+      messages: [],
+      held: [{ key: "bob", messages: [held] }],
       now: b.now,
     });
-    expect(to(B1, heldRead)).toEqual([]);
-    const found = b.input({ type: "caughtUp", messages: [], now: b.now });
     expect(to(B1, found)).toEqual([{ ...held, queued: true }]);
     expect(dropped(found)).toEqual(new Map([["bob", ["0001a"]]]));
     // Found again before the store dropped it: not handed over twice.

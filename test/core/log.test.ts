@@ -387,14 +387,17 @@ describe("a node whose bus was cut", () => {
     return { w, heard };
   }
 
-  test("reads the logs of its users' rooms and * from before the last message it heard", () => {
+  test("reads the logs of its users' rooms and * from before the last message it heard, then what is held for them", () => {
     const { w } = cutNode();
     const synced = w.input({ type: "sync", now: w.now + 60_000 });
     expect(synced).toContainEqual({
       type: "catchUp",
       convs: ["*", "#dev"],
       since: idAt(w.now - HEARD_WINDOW_MS),
+      held: ["alice"],
     });
+    // One read answers both: no separate one for what is held.
+    expect(synced.filter((e) => e.type === "recheckHeld")).toEqual([]);
   });
 
   test("delivers what it had not heard, once, and nothing it had or accepted itself", () => {
@@ -403,7 +406,6 @@ describe("a node whose bus was cut", () => {
     const all = message(`${idAt(w.now + 20)}0000a`, "zed", "*", "to all");
     const own = message(`${idAt(w.now + 30)}0000b`, "alice", "#dev", "own");
     w.input({ type: "sync", now: w.now });
-    w.input({ type: "heldFound", key: "alice", messages: [], sync: true, now: w.now });
     // While the logs are read, what the bus brings waits, to go out in id order.
     const later = message(`${idAt(w.now + 40)}0000a`, "zed", "#dev", "later");
     const bus = (m: ChatMessage) =>
@@ -418,6 +420,7 @@ describe("a node whose bus was cut", () => {
     const caught = w.input({
       type: "caughtUp",
       messages: [all, own, heard, missed, early],
+      held: [{ key: "alice", messages: [] }],
       now: w.now,
     });
     expect(to(A, caught)).toEqual([missed, all, later]);

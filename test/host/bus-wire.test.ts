@@ -22,6 +22,7 @@ const every: BusMessage[] = [
   { kind: "left", node: "n1", room: "#ops", name: "alice" },
   { kind: "message", node: "n1", scope: "user", message },
   { kind: "message", node: "n1", scope: "room", message: { ...message, queued: true } },
+  { kind: "message", node: "n1", scope: "all", message, skip: ["n2", "n3"] },
   { kind: "announce", node: "n1", text: "hello", ts: message.ts },
   { kind: "kick", node: "n1", name: "alice" },
 ];

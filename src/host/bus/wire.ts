@@ -37,6 +37,7 @@ const Schema = v.variant("kind", [
     node: Name,
     scope: v.picklist(["user", "room", "all"]),
     message: Message,
+    skip: v.optional(v.array(Name)),
   }),
   v.object({ kind: v.literal("announce"), node: Name, text: v.string(), ts: v.string() }),
   v.object({ kind: v.literal("kick"), node: Name, name: Name }),
