@@ -112,11 +112,11 @@ export function sendMessage(
 }
 
 /**
- * Publishes a room or `*` message to every node but those that missed earlier messages of
- * this one: those get it behind them, once heard again (`reachable`), so that no message of
- * a sender overtakes an earlier one.
+ * Publishes a message to every node but those that missed earlier messages of this one:
+ * those get it behind them, once heard again (`reachable`), so that no message of a sender
+ * overtakes an earlier one.
  */
-function publishToAll(cx: Context, scope: "room" | "all", message: ChatMessage): void {
+function publishToAll(cx: Context, scope: "user" | "room" | "all", message: ChatMessage): void {
   if (cx.unreachable.size === 0) {
     return cx.publish({ kind: "message", node: cx.node, scope, message });
   }
@@ -161,7 +161,10 @@ export function held(
   const recipient = cx.users.get(w.key);
   if (recipient) return receiveHeld(cx, recipient, queued);
   const remote = cx.remote.get(w.key);
-  if (!remote) return;
+  // Online nowhere, as far as this node knows; but it may not know yet (the user is logging
+  // in elsewhere, or this node's bus was cut): whichever node has them online takes it, the
+  // others let it be, and it goes before anything this sender says after.
+  if (!remote) return publishToAll(cx, "user", queued);
   const missed = cx.unreachable.get(remote.node);
   if (w.kind === "handover" || missed) {
     // Its node did not take it: it goes there, in order, once that node is heard again.

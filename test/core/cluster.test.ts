@@ -431,6 +431,29 @@ describe("messages between nodes are never lost", () => {
     ]);
   });
 
+  test("a message held for a user this node thinks offline reaches them where they are online", () => {
+    const c = new Cluster("a", "b");
+    c.login("a", A1, "alice");
+    const a = c.node("a");
+    const b = c.node("b");
+    b.login(B1, "bob"); // node a does not hear of it (its bus was cut)
+    expect(a.cmd(A1, { type: "msg", to: "bob", text: "where are you?" }, "m")).toMatchObject([
+      { type: "hold", key: "bob" },
+    ]);
+    const held = a.input({ type: "held", conn: A1, result: "held", now: a.now });
+    expect(to(A1, held)).toMatchObject([{ type: "ok", re: "m", queued: true }]);
+    const copies = published(held);
+    expect(copies).toMatchObject([
+      { kind: "message", scope: "user", message: { text: "where are you?", queued: true } },
+    ]);
+    expect(
+      to(B1, b.input({ type: "bus", event: copies[0] as BusEvent, now: b.now })),
+    ).toMatchObject([{ type: "message", text: "where are you?", queued: true }]);
+    // A node where bob is not online lets the copy be: it is held in the store already.
+    const elsewhere = c.add("c");
+    expect(elsewhere.input({ type: "bus", event: copies[0] as BusEvent, now: b.now })).toEqual([]);
+  });
+
   test("a room or * message does not overtake, at node b, a private one b missed", () => {
     const c = new Cluster("a", "b");
     c.login("a", A1, "alice");
