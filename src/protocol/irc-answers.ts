@@ -1,6 +1,13 @@
-import type { ChatMessage, Command, ErrorCode, Reply, ServerMessage } from "../core/mod.ts";
+import {
+  type ChatMessage,
+  type Command,
+  type ErrorCode,
+  nameKey,
+  type Reply,
+  type ServerMessage,
+} from "../core/mod.ts";
 import { formatIrc, ircTextLines } from "./irc.ts";
-import { type IrcContext, lower, type Purpose } from "./irc-context.ts";
+import type { IrcContext, Purpose } from "./irc-context.ts";
 import { messageLines } from "./irc-events.ts";
 import { HISTORY_PAGES, readEnough, selectHistory } from "./irc-history.ts";
 import type { IrcRegistration } from "./irc-registration.ts";
@@ -108,9 +115,9 @@ function lookup(
   next: string | undefined,
 ): string[] {
   const wanted = new Set(
-    purpose.kind === "whois" ? [lower(purpose.nick)] : purpose.nicks.map(lower),
+    purpose.kind === "whois" ? [nameKey(purpose.nick)] : purpose.nicks.map(nameKey),
   );
-  const found = users.filter((u) => wanted.has(lower(u)));
+  const found = users.filter((u) => wanted.has(nameKey(u)));
   if (purpose.kind === "whois") {
     if (found[0] === undefined && next !== undefined) {
       return cx.more({ type: "who", after: next }, purpose);
@@ -136,7 +143,7 @@ function list(
     out.push(cx.numeric("321", "Channel", "Users  Name"));
   }
   for (const r of rooms) {
-    if (purpose.only && !purpose.only.has(lower(r.room))) continue;
+    if (purpose.only && !purpose.only.has(nameKey(r.room))) continue;
     out.push(cx.numeric("322", r.room, String(r.online), `[+nt] ${r.members} members`));
   }
   if (next !== undefined) return [...out, ...cx.more({ type: "rooms", after: next }, purpose)];

@@ -1,12 +1,12 @@
-import type { ChatMessage } from "../core/mod.ts";
+import { type ChatMessage, nameKey } from "../core/mod.ts";
 
 /** One channel (relay room) an IRC connection is in. */
 interface Channel {
   /** The room's name as the relay shows it. */
   name: string;
-  /** Every member, online or not, by lower-case name. */
+  /** Every member, online or not, by name key. */
   members: Map<string, string>;
-  /** The members the client was shown as present (online), by lower-case name. */
+  /** The members the client was shown as present (online), by name key. */
   present: Set<string>;
   /** Ids of messages shown live before the playback came, which it leaves out; null after. */
   shown: Set<string> | null;
@@ -15,7 +15,7 @@ interface Channel {
 /**
  * The channels one IRC connection is in, and who of each room's members its client was
  * shown as present, so that presence becomes `JOIN` and `QUIT` only where it shares a room
- * (docs/irc.md). Names compare in lower case, as `CASEMAPPING=ascii` says.
+ * (docs/irc.md). Names and rooms compare by their relay key (`nameKey`, docs/protocol.md §3).
  *
  * @example
  * const channels = new IrcChannels(true);
@@ -35,7 +35,7 @@ export class IrcChannels {
 
   /** Whether the connection is in the channel, or on its way in. */
   has(name: string): boolean {
-    return this.#channels.has(lower(name)) || this.#joining.has(lower(name));
+    return this.#channels.has(nameKey(name)) || this.#joining.has(nameKey(name));
   }
 
   /** The names of the channels the connection is in. */
@@ -45,47 +45,47 @@ export class IrcChannels {
 
   /** The connection asked to join the channel. */
   joining(name: string): void {
-    this.#joining.add(lower(name));
+    this.#joining.add(nameKey(name));
   }
 
   /** Joining the channel failed. */
   failed(name: string): void {
-    this.#joining.delete(lower(name));
+    this.#joining.delete(nameKey(name));
   }
 
   /** The connection is in `room`, with these members; true when it was not before. */
   enter(room: string, members: string[], me: string): boolean {
-    const key = lower(room);
+    const key = nameKey(room);
     this.#joining.delete(key);
     const known = this.#channels.get(key);
     const channel: Channel = known ?? {
       name: room,
-      members: new Map([[lower(me), me]]),
-      present: new Set([lower(me)]),
+      members: new Map([[nameKey(me), me]]),
+      present: new Set([nameKey(me)]),
       shown: this.#playback ? new Set() : null,
     };
-    for (const name of members) channel.members.set(lower(name), name);
+    for (const name of members) channel.members.set(nameKey(name), name);
     this.#channels.set(key, channel);
     return known === undefined;
   }
 
   /** The connection left the room. */
   leave(room: string): void {
-    this.#channels.delete(lower(room));
+    this.#channels.delete(nameKey(room));
   }
 
   /** Who is in the room now (the client is shown them); false when the connection is not. */
   present(room: string, users: string[]): boolean {
-    const channel = this.#channels.get(lower(room));
+    const channel = this.#channels.get(nameKey(room));
     if (!channel) return false;
-    channel.present = new Set(users.map(lower));
-    for (const name of users) channel.members.set(lower(name), name);
+    channel.present = new Set(users.map(nameKey));
+    for (const name of users) channel.members.set(nameKey(name), name);
     return true;
   }
 
   /** A room message was shown live. */
   shownLive(room: string, id: string): void {
-    this.#channels.get(lower(room))?.shown?.add(id);
+    this.#channels.get(nameKey(room))?.shown?.add(id);
   }
 
   /**
@@ -93,7 +93,7 @@ export class IrcChannels {
    * not in the room. Messages shown live are not kept after it.
    */
   playback(room: string, messages: ChatMessage[]): ChatMessage[] | null {
-    const channel = this.#channels.get(lower(room));
+    const channel = this.#channels.get(nameKey(room));
     if (!channel) return null;
     const shown = channel.shown;
     channel.shown = null;
@@ -102,13 +102,13 @@ export class IrcChannels {
 
   /** The room's playback will not come. */
   noPlayback(room: string): void {
-    const channel = this.#channels.get(lower(room));
+    const channel = this.#channels.get(nameKey(room));
     if (channel) channel.shown = null;
   }
 
   /** A user came online: the rooms they are a member of, where they were not shown yet. */
   cameOnline(name: string): string[] {
-    const key = lower(name);
+    const key = nameKey(name);
     const rooms: string[] = [];
     for (const channel of this.#channels.values()) {
       if (!channel.members.has(key) || channel.present.has(key)) continue;
@@ -120,7 +120,7 @@ export class IrcChannels {
 
   /** A user went offline: whether they were shown in any room. */
   wentOffline(name: string): boolean {
-    const key = lower(name);
+    const key = nameKey(name);
     let shown = false;
     for (const channel of this.#channels.values()) if (channel.present.delete(key)) shown = true;
     return shown;
@@ -128,23 +128,19 @@ export class IrcChannels {
 
   /** A user joined a room the connection is in: its name, or null. */
   joined(room: string, name: string): string | null {
-    const channel = this.#channels.get(lower(room));
+    const channel = this.#channels.get(nameKey(room));
     if (!channel) return null;
-    channel.members.set(lower(name), name);
-    channel.present.add(lower(name));
+    channel.members.set(nameKey(name), name);
+    channel.present.add(nameKey(name));
     return channel.name;
   }
 
   /** A user left a room the connection is in: its name, or null. */
   left(room: string, name: string): string | null {
-    const channel = this.#channels.get(lower(room));
+    const channel = this.#channels.get(nameKey(room));
     if (!channel) return null;
-    channel.members.delete(lower(name));
-    channel.present.delete(lower(name));
+    channel.members.delete(nameKey(name));
+    channel.present.delete(nameKey(name));
     return channel.name;
   }
-}
-
-function lower(name: string): string {
-  return name.toLowerCase();
 }

@@ -1,8 +1,9 @@
-import type { Command } from "../core/mod.ts";
+import { type Command, nameKey } from "../core/mod.ts";
 import type { Decoded } from "./decoded.ts";
 import { type IrcMessage, relayTextOf } from "./irc.ts";
-import { type IrcContext, type IrcTurn, lines, lower, none } from "./irc-context.ts";
+import { type IrcContext, type IrcTurn, lines, none } from "./irc-context.ts";
 import { firstPage, parseHistory } from "./irc-history.ts";
+import { TARGETS_MAX } from "./irc-replies.ts";
 import { HISTORY_MAX } from "./schema.ts";
 
 /**
@@ -27,17 +28,19 @@ export function registeredCommand(
       return join(cx, p[0]);
     case "PART":
       if (p[0] === undefined) return cx.needMore("PART");
-      return part(cx, p[0].split(","), p[1]);
+      return capped(cx, "PART", p[0].split(","), (channels) => part(cx, channels, p[1]));
     case "PRIVMSG":
     case "NOTICE":
       return privmsg(cx, command === "NOTICE", p, now);
     case "NAMES":
       if (p[0] === undefined) return cx.reply("366", "*", "End of /NAMES list");
-      return cx.all(
-        p[0].split(",").map((channel) => ({
-          command: { type: "who", room: channel },
-          purpose: { kind: "names", channel, join: false },
-        })),
+      return capped(cx, "NAMES", p[0].split(","), (channels) =>
+        cx.all(
+          channels.map((channel) => ({
+            command: { type: "who", room: channel },
+            purpose: { kind: "names", channel, join: false },
+          })),
+        ),
       );
     case "WHO":
       return who(cx, p[0] ?? "*");
@@ -55,7 +58,7 @@ export function registeredCommand(
       return cx.run({ type: "who" }, { kind: "ison", nicks: asked, found: [], userhost });
     }
     case "LIST": {
-      const only = p[0] ? new Set(p[0].split(",").map(lower)) : null;
+      const only = p[0] ? new Set(p[0].split(",").map(nameKey)) : null;
       return cx.run({ type: "rooms" }, { kind: "list", only, started: false });
     }
     case "TOPIC":
@@ -105,10 +108,34 @@ export function joinCommands(cx: IrcContext, channel: string, forced: boolean): 
   return commands;
 }
 
+/**
+ * A command on the first targets a line may name (`TARGETS_MAX`); `407` names the first
+ * one left out.
+ */
+function capped(
+  cx: IrcContext,
+  command: "JOIN" | "PART" | "NAMES",
+  targets: string[],
+  run: (targets: string[]) => IrcTurn,
+): IrcTurn {
+  const most = TARGETS_MAX[command];
+  const turn = run(targets.slice(0, most));
+  const first = targets[most];
+  if (first !== undefined) {
+    const why = `Too many targets: at most ${most} in one ${command}; ${first} and after were left out`;
+    turn.lines.push(cx.numeric("407", first, why));
+  }
+  return turn;
+}
+
 function join(cx: IrcContext, list: string): IrcTurn {
   if (list === "0") return part(cx, cx.channels.names(), undefined);
+  return capped(cx, "JOIN", list.split(","), (channels) => joinEach(cx, channels));
+}
+
+function joinEach(cx: IrcContext, channels: string[]): IrcTurn {
   const turn = none();
-  for (const channel of list.split(",")) {
+  for (const channel of channels) {
     if (!channel.startsWith("#")) {
       turn.lines.push(cx.numeric("403", channel, "No such channel"));
       continue;
@@ -137,8 +164,14 @@ function privmsg(cx: IrcContext, notice: boolean, params: string[], now: number)
   const text = relayTextOf(raw);
   if (text === null) return none();
   if (text.trim() === "") return notice ? none() : cx.reply("412", "No text to send");
+  const list = targets.split(",");
+  if (list.length > TARGETS_MAX[command]) {
+    // One message to all or to none: a line is one command against the rate limit.
+    const why = `Too many recipients: at most ${TARGETS_MAX[command]} in one line; nothing was sent`;
+    return notice ? none() : cx.reply("407", targets, why);
+  }
   return cx.all(
-    targets.split(",").map((target) => ({
+    list.map((target) => ({
       command: { type: "msg", to: target === "$*" ? "*" : target, text },
       purpose: { kind: "msg", target, text, notice, at: now },
     })),
@@ -165,7 +198,7 @@ function mode(cx: IrcContext, params: string[]): IrcTurn {
     if (end && params.length === 2) return cx.reply(end[0], target, end[1]);
     return cx.reply("482", target, "relay rooms have no channel operators");
   }
-  if (lower(target) !== lower(cx.nick ?? "")) {
+  if (nameKey(target) !== nameKey(cx.nick ?? "")) {
     return cx.reply("502", "Can't change mode for other users");
   }
   return modes === undefined ? cx.reply("221", "+") : none();

@@ -186,11 +186,6 @@ export function lines(...out: string[]): IrcTurn {
   return { lines: out, commands: [] };
 }
 
-/** A name or channel as the session compares it: in lower case. */
-export function lower(name: string): string {
-  return name.toLowerCase();
-}
-
 /** A formatted line with one more tag. */
 function withTag(line: string, key: string, value: string): string {
   return line.startsWith("@") ? `@${key}=${value};${line.slice(1)}` : `@${key}=${value} ${line}`;

@@ -1,6 +1,6 @@
-import type { ChatMessage, Event } from "../core/mod.ts";
+import { type ChatMessage, type Event, nameKey } from "../core/mod.ts";
 import { formatIrc, ircTextLines } from "./irc.ts";
-import { type IrcContext, lower } from "./irc-context.ts";
+import type { IrcContext } from "./irc-context.ts";
 
 /**
  * An event of the core as IRC lines for one client (docs/irc.md, "The relay into IRC"): a
@@ -35,7 +35,7 @@ export function eventLines(cx: IrcContext, msg: Event): string[] {
  * channel's playback leaves it out.
  */
 export function messageLines(cx: IrcContext, m: ChatMessage, dated: boolean): string[] {
-  const me = lower(cx.nick ?? "");
+  const me = nameKey(cx.nick ?? "");
   const date =
     dated && !cx.capabilities.has("server-time")
       ? `[${m.ts.slice(0, 10)} ${m.ts.slice(11, 19)}] `
@@ -49,7 +49,7 @@ export function messageLines(cx: IrcContext, m: ChatMessage, dated: boolean): st
     target = m.to;
     if (!dated) cx.channels.shownLive(m.to, m.id);
   } else {
-    target = lower(m.from) === me ? m.to : (cx.nick ?? m.to);
+    target = nameKey(m.from) === me ? m.to : (cx.nick ?? m.to);
   }
   const head = {
     ...cx.tagged(m.id, m.ts),

@@ -1,8 +1,8 @@
-import type { Command, ErrorCode, ServerMessage } from "../core/mod.ts";
+import { type Command, type ErrorCode, nameKey, type ServerMessage } from "../core/mod.ts";
 import type { Decoded } from "./decoded.ts";
 import { formatIrc } from "./irc.ts";
 import { joinCommands } from "./irc-commands.ts";
-import { type IrcContext, type IrcTurn, lines, lower, none, type Purpose } from "./irc-context.ts";
+import { type IrcContext, type IrcTurn, lines, none, type Purpose } from "./irc-context.ts";
 
 type Welcome = Extract<ServerMessage, { type: "welcome" }>;
 
@@ -62,7 +62,7 @@ export class IrcRegistration {
     const cx = this.#cx;
     if (!nick) return cx.reply("431", "No nickname given");
     if (this.#registered) {
-      if (lower(nick) === lower(cx.nick ?? "")) return none();
+      if (nameKey(nick) === nameKey(cx.nick ?? "")) return none();
       return cx.reply("447", nick, "relay names are fixed: reconnect to use another");
     }
     if (!/^[^#&$:,*?!@\s.-][^,*?!@\s]{0,31}$/u.test(nick)) {
@@ -169,10 +169,10 @@ export class IrcRegistration {
         code === "name_taken"
           ? "Nickname is already in use"
           : "Nickname is protected by a password: send it with PASS or SASL";
-      if (cx.nick !== null && lower(cx.nick) === lower(nick)) cx.nick = null;
+      if (cx.nick !== null && nameKey(cx.nick) === nameKey(nick)) cx.nick = null;
       out.push(cx.numeric("433", nick, why));
     } else if (code === "bad_name") {
-      if (cx.nick !== null && lower(cx.nick) === lower(nick)) cx.nick = null;
+      if (cx.nick !== null && nameKey(cx.nick) === nameKey(nick)) cx.nick = null;
       out.push(cx.numeric("432", nick, `Erroneous nickname: ${message}`));
     } else if (code === "auth_failed" || code === "rate_limited") {
       out.push(cx.numeric("464", `Password incorrect: ${message}`));
@@ -180,7 +180,7 @@ export class IrcRegistration {
       out.push(...cx.error(code, message));
     }
     // Another NICK came while this login was checked: try that one.
-    if (cx.nick !== null && lower(cx.nick) !== lower(nick)) {
+    if (cx.nick !== null && nameKey(cx.nick) !== nameKey(nick)) {
       const turn = this.#register();
       out.push(...turn.lines);
       cx.followUp(...turn.commands);

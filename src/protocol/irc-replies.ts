@@ -1,6 +1,12 @@
 import type { ServerMessage } from "../core/mod.ts";
 import { formatIrc, packLines } from "./irc.ts";
 
+/**
+ * The most targets one line may name (ISUPPORT `TARGMAX`): each target is a relay command
+ * of its own, while the line costs one against the rate limit (docs/protocol.md §8).
+ */
+export const TARGETS_MAX = { JOIN: 10, NAMES: 10, PART: 10, PRIVMSG: 4, NOTICE: 4 } as const;
+
 /** What `005` (ISUPPORT) says of this server (docs/irc.md). */
 const ISUPPORT = [
   "AWAYLEN=200",
@@ -13,7 +19,9 @@ const ISUPPORT = [
   "NETWORK=relay",
   "NICKLEN=32",
   "PREFIX=",
-  "TARGMAX=JOIN:,NAMES:,PART:,PRIVMSG:4,NOTICE:4,WHOIS:1",
+  `TARGMAX=${Object.entries(TARGETS_MAX)
+    .map(([command, most]) => `${command}:${most}`)
+    .join(",")},WHOIS:1`,
   "UTF8ONLY",
 ];
 

@@ -627,3 +627,64 @@ describe("draft/chathistory", () => {
     ).toEqual([":relay BATCH +h0 draft/chathistory-targets", ":relay BATCH -h0"]);
   });
 });
+
+describe("names as the relay tells them apart", () => {
+  test("WHOIS and ISON find a user by any spelling the relay takes for their name", () => {
+    const c = registered();
+    c.send("WHOIS STRASSE");
+    expect(c.answer({ type: "who", users: ["alice", "Straße"] })).toEqual([
+      ":relay 311 alice Straße Straße relay * :Straße",
+      ":relay 312 alice Straße relay :relay",
+      ":relay 318 alice Straße :End of /WHOIS list",
+    ]);
+    c.send("ISON :\u0430lice bob"); // a Cyrillic а: the relay's alice
+    expect(c.answer({ type: "who", users: ["alice", "bob"] })).toEqual([
+      ":relay 303 alice :alice bob",
+    ]);
+  });
+
+  test("NICK with another spelling of one's own name changes nothing", () => {
+    const c = registered();
+    expect(c.send("NICK ＡＬＩＣＥ")).toEqual([]);
+    expect(c.send("MODE ＡＬＩＣＥ")).toEqual([":relay 221 alice :+"]);
+  });
+});
+
+describe("targets in one line (TARGMAX)", () => {
+  test("ISUPPORT says how many targets a line may name", () => {
+    const c = new Client();
+    c.send("NICK alice", "USER alice 0 * :A");
+    const burst = c.answer(welcome("alice"));
+    const isupport = parseIrc(burst[4] as string)?.params ?? [];
+    expect(isupport).toContain("TARGMAX=JOIN:10,NAMES:10,PART:10,PRIVMSG:4,NOTICE:4,WHOIS:1");
+  });
+
+  test("a PRIVMSG to more than 4 is 407 and sends nothing; a NOTICE just sends nothing", () => {
+    const c = inDev();
+    expect(c.send("PRIVMSG a,b,c,d,e :hi")).toEqual([
+      ":relay 407 alice a,b,c,d,e :Too many recipients: at most 4 in one line; nothing was sent",
+    ]);
+    expect(c.send("NOTICE a,b,c,d,e :hi")).toEqual([]);
+    expect(c.commands).toEqual([]);
+    c.send("PRIVMSG a,b,c,d :hi");
+    expect(c.commands).toHaveLength(4);
+  });
+
+  test("JOIN, PART and NAMES do the first 10 and say 407 for the rest", () => {
+    const c = registered();
+    const channels = Array.from({ length: 12 }, (_, i) => `#c${i}`);
+    expect(c.send(`JOIN ${channels.join(",")}`)).toEqual([
+      ":relay 407 alice #c10 :Too many targets: at most 10 in one JOIN; #c10 and after were left out",
+    ]);
+    const joined = c.commands.flatMap((d) =>
+      d.ok && d.command.type === "join" ? [d.command.room] : [],
+    );
+    expect(joined).toEqual(channels.slice(0, 10));
+    c.commands = [];
+    expect(c.send(`PART ${channels.join(",")}`)).toHaveLength(1);
+    expect(c.commands).toHaveLength(10);
+    c.commands = [];
+    expect(c.send(`NAMES ${channels.join(",")}`)).toHaveLength(1);
+    expect(c.commands).toHaveLength(10);
+  });
+});
