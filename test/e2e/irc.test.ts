@@ -24,6 +24,9 @@ class IrcUser {
       "sasl failed",
       "loggedin",
       "nick in use",
+      "wholist",
+      "channel list",
+      "ping",
       "close",
       "raw",
     ]) {
@@ -36,7 +39,12 @@ class IrcUser {
   }
 
   /** Connects as `nick` (with SASL PLAIN when `account` is given). */
-  connect(port: number, nick: string, account?: { account: string; password: string }): this {
+  connect(
+    port: number,
+    nick: string,
+    account?: { account: string; password: string },
+    echo = false,
+  ): this {
     this.client.connect({
       host: "127.0.0.1",
       port,
@@ -44,7 +52,7 @@ class IrcUser {
       username: nick,
       gecos: nick,
       auto_reconnect: false,
-      enable_echomessage: false,
+      enable_echomessage: echo,
       ...(account && { account }),
     });
     return this;
@@ -128,6 +136,8 @@ describe.each(["node", "deno"] as const)("the IRC gateway on %s", (runtime) => {
       RELAY_IRC_PORT: "0",
       RELAY_ADMIN_TOKEN: "irc-test-token-0123456789",
       RELAY_RATE_LIMIT: "0",
+      // Silent clients are pinged after 2 s (and dropped 2 s later).
+      RELAY_IRC_PING: "2",
     });
   });
   afterAll(async () => {
@@ -331,6 +341,130 @@ describe.each(["node", "deno"] as const)("the IRC gateway on %s", (runtime) => {
     expect(alice.events.some((e) => e.name === "privmsg" && e.event.message === "first")).toBe(
       false,
     );
+  });
+
+  test("PART, NAMES, WHO and LIST; NOTICE to a nick and a channel is a relay message", async () => {
+    const room = `#${fresh("hall")}`;
+    const bobName = fresh("bob");
+    const bob = track(await jsonUser(relay.tcpPort, bobName));
+    bob.sendJson({ type: "join", room });
+    await until(bob, (m) => m.type === "ok");
+    const alice = track(await IrcUser.registered(relay.ircPort, fresh("alice")));
+    const nick = alice.client.user.nick;
+    alice.client.join(room);
+    await alice.next("userlist", (e) => e.channel === room);
+    alice.client.raw(`NAMES ${room}`);
+    const names = await alice.next("userlist", (e) => e.channel === room);
+    expect((names.users as { nick: string }[]).map((u) => u.nick).sort()).toEqual(
+      [nick, bobName].sort(),
+    );
+    alice.client.raw(`WHO ${room}`);
+    const who = await alice.next("wholist", (e) => e.target === room);
+    expect((who.users as { nick: string }[]).map((u) => u.nick).sort()).toEqual(
+      [nick, bobName].sort(),
+    );
+    alice.client.raw(`LIST ${room}`);
+    const listed = await alice.next("channel list");
+    expect(listed).toEqual([expect.objectContaining({ channel: room, num_users: 2 })]);
+
+    alice.client.notice(room, "a notice to the room");
+    expect(await until(bob, (m) => m.type === "message")).toMatchObject({
+      from: nick,
+      to: room,
+      text: "a notice to the room",
+    });
+    alice.client.notice(bobName, "a notice to bob");
+    expect(await until(bob, (m) => m.type === "message")).toMatchObject({
+      from: nick,
+      to: bobName,
+      text: "a notice to bob",
+    });
+
+    alice.client.part(room, "bye all");
+    expect(await alice.next("part", (e) => e.nick === nick)).toMatchObject({ channel: room });
+    expect(await until(bob, (m) => m.type === "left")).toMatchObject({ room, name: nick });
+    // Membership ended: the room is not hers any more.
+    alice.client.say(room, "still here?");
+    await alice.line(new RegExp(` 404 \\S+ ${room} `));
+  });
+
+  test("NICK after registration is 447 and the nick stays; TARGMAX, long lines and bad UTF-8 get numerics, the connection stays", async () => {
+    const alice = track(await IrcUser.registered(relay.ircPort, fresh("alice")));
+    const nick = alice.client.user.nick;
+    alice.client.raw(`NICK ${fresh("zed")}`);
+    await alice.line(new RegExp(` 447 ${nick} `));
+    alice.client.raw("PRIVMSG a,b,c,d,e :too many");
+    await alice.line(/ 407 \S+ a,b,c,d,e :Too many recipients/);
+    alice.client.raw(`PRIVMSG ${nick} :${"x".repeat(9000)}`);
+    await alice.line(/ 417 /);
+    alice.client.raw("PING :alive");
+    await alice.line(/PONG \S+ :alive$/);
+    // Bytes that are not UTF-8, from a client of our own.
+    const raw = track(await LineClient.open(relay.ircPort));
+    const rawNick = fresh("raw");
+    raw.send(`NICK ${rawNick}\r`, `USER ${rawNick} 0 * :R\r`);
+    await raw.until(/ 376 /);
+    raw.socket.write(Buffer.from([0x50, 0xff, 0x0d, 0x0a]));
+    expect(await raw.until(/NOTICE/)).toMatch(/^:irc\.relay NOTICE \S+ :\*\*\* bad_utf8: /);
+    raw.send("PING :alive\r");
+    await raw.until(/PONG irc\.relay :alive/);
+    expect(alice.client.connected).toBe(true);
+    expect(alice.client.user.nick).toBe(nick);
+  });
+
+  test("echo-message: your own message comes back with its msgid once it is kept", async () => {
+    const bobName = fresh("bob");
+    const bob = track(await jsonUser(relay.tcpPort, bobName));
+    const alice = track(new IrcUser().connect(relay.ircPort, fresh("alice"), undefined, true));
+    await alice.next("registered");
+    expect(alice.client.network.cap.enabled).toContain("echo-message");
+    const nick = alice.client.user.nick;
+    alice.client.say(bobName, "echo me");
+    const got = await until(bob, (m) => m.type === "message");
+    const echo = await alice.next("privmsg", (e) => e.nick === nick && e.target === bobName);
+    expect(echo.message).toBe("echo me");
+    expect((echo.tags as Record<string, string>).msgid).toBe(got.id);
+  });
+
+  test("the server pings a silent client: irc-framework answers and stays, a mute one is dropped", async () => {
+    const alice = track(await IrcUser.registered(relay.ircPort, fresh("alice")));
+    const mute = track(await LineClient.open(relay.ircPort));
+    const name = fresh("mute");
+    mute.send(`NICK ${name}\r`, `USER ${name} 0 * :M\r`);
+    await mute.until(/ 376 /);
+    expect(await mute.until(/^PING /, 10_000)).toBe("PING :irc.relay\r");
+    expect(await mute.until(/^ERROR /, 10_000)).toBe(
+      `ERROR :Closing Link: ${name} (Ping timeout)\r`,
+    );
+    await mute.end();
+    // As silent all along, but it answered its pings: still here.
+    await alice.next("ping");
+    alice.client.raw("PING :still-here");
+    await alice.line(/PONG \S+ :still-here$/);
+    expect(alice.client.connected).toBe(true);
+  });
+
+  test("held messages come after 001 when SASL logs in before CAP END, in order", async () => {
+    const carol = fresh("carol");
+    const first = track(await passwordUser(relay.tcpPort, carol, "carol-pw"));
+    first.sendJson({ type: "quit" });
+    await first.end();
+    const bobName = fresh("bob");
+    const bob = track(await jsonUser(relay.tcpPort, bobName));
+    for (const text of ["one", "two", "three"]) {
+      bob.sendJson({ type: "msg", to: carol, text });
+      expect(await until(bob, (m) => m.type === "ok")).toMatchObject({ queued: true });
+    }
+    const back = track(
+      new IrcUser().connect(relay.ircPort, carol, { account: carol, password: "carol-pw" }),
+    );
+    await back.next("loggedin");
+    await back.next("registered");
+    const got: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      got.push(String((await back.next("privmsg", (e) => e.nick === bobName)).message));
+    }
+    expect(got).toEqual(["one", "two", "three"]);
   });
 
   test("rooms a user is back in are joined at login", async () => {
