@@ -159,6 +159,28 @@ describe("the IRC port in the host", () => {
     expect(answers[5]).toMatch(/Password incorrect: .*too many failed logins/);
   });
 
+  test("failed logins are throttled per client address, as on the other transports", async () => {
+    const host = relay();
+    for (let i = 0; i < 5; i++) {
+      const owner = await registered(host, `owner${i}`, "right-one");
+      owner.send("QUIT");
+      await owner.link.end();
+    }
+    // 20 failures from one address, 4 on each of 5 names (under the 5 per name).
+    for (let i = 0; i < 20; i++) {
+      const c = ircClient(host, "192.0.2.9");
+      c.send("PASS wrong", `NICK owner${i % 5}`, `USER x 0 * :x`);
+      expect(await c.link.until(/ 464 /)).toMatch(/Password incorrect: wrong password/);
+    }
+    const next = ircClient(host, "192.0.2.9");
+    next.send("PASS right-one", "NICK owner0", "USER x 0 * :x");
+    expect(await next.link.until(/ 464 /)).toMatch(/Password incorrect: .*too many failed logins/);
+    // Another address is not held back.
+    const elsewhere = ircClient(host, "192.0.2.10");
+    elsewhere.send("PASS right-one", "NICK owner0", "USER x 0 * :x");
+    await elsewhere.link.until(/ 001 owner0 /);
+  });
+
   test("a reader too slow for what it is sent is let go", async () => {
     const host = relay({ RELAY_MAX_OUTBOX_BYTES: "16384" });
     const alice = await registered(host, "alice");
