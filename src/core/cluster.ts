@@ -154,8 +154,9 @@ export function forgetRemote(
 
 /** Forgets every user of a node: it stopped, died, or is about to say what it holds. */
 export function forgetNode(cx: Context, node: string, presence: boolean): void {
-  // Its users are gone: what was held for them waits for their next login.
-  if (presence) cx.unreachable.delete(node);
+  // Its users are gone, as far as this node can tell. What it missed goes to it now, in
+  // order, in case it is alive after all (then its own catch-up finds what it does not take).
+  if (presence) reachable(cx, node);
   for (const [key, user] of [...cx.remote]) {
     if (user.node === node) forgetRemote(cx, key, node, presence);
   }

@@ -28,6 +28,8 @@ export class ClusterLink {
   /** The other nodes heard from, and when they were last heard. */
   readonly #peers = new Map<string, number>();
   #heartbeat: ReturnType<typeof setInterval> | undefined;
+  /** This node's bus is down: it hears nobody, which says nothing of the others. */
+  #deaf = false;
   /** While starting: the nodes whose state has come, out of how many are listening. */
   #learning: { waiting: Set<string>; expected: number; done: () => void } | null = null;
 
@@ -49,8 +51,17 @@ export class ClusterLink {
     await this.#bus.renew(this.#leaseMs);
     await this.#bus.start(
       (message) => this.#heard(message),
-      () => this.#events.input({ type: "sync", now: this.#clock() }),
-      () => this.#events.input({ type: "busLost", now: this.#clock() }),
+      () => {
+        // Back: every node gets a whole lease from now to be heard again.
+        this.#deaf = false;
+        const now = this.#clock();
+        for (const node of this.#peers.keys()) this.#peers.set(node, now);
+        this.#events.input({ type: "sync", now });
+      },
+      () => {
+        this.#deaf = true;
+        this.#events.input({ type: "busLost", now: this.#clock() });
+      },
     );
     this.#heartbeat = setInterval(() => this.#beat(), Math.max(50, Math.floor(this.#leaseMs / 3)));
     const others = await this.#bus.peers();
@@ -74,6 +85,7 @@ export class ClusterLink {
     const now = this.#clock();
     this.#bus.renew(this.#leaseMs).catch((e) => this.#events.failed("lease renewal", e));
     this.#bus.publish({ kind: "alive", node: this.#bus.node });
+    if (this.#deaf) return;
     for (const [node, seen] of this.#peers) {
       if (now - seen <= this.#leaseMs) continue;
       this.#peers.delete(node);

@@ -272,6 +272,27 @@ describe("nodes come and go", () => {
     expect(to(A2, w.cmd(A2, { type: "login", name: "bob" }))).toEqual([]);
   });
 
+  test("what a node missed goes to it when it is taken for down, in case it is alive", () => {
+    const c = new Cluster("a", "b");
+    c.login("a", A1, "alice");
+    c.login("b", B1, "bob");
+    const a = c.node("a");
+    a.cmd(A1, { type: "msg", to: "bob", text: "one" }, "1");
+    a.input({ type: "handedOver", conn: A1, result: "held", now: a.now });
+    a.cmd(A1, { type: "msg", to: "*", text: "two" }, "2");
+    const down = a.input({ type: "nodeDown", node: "b", now: a.now });
+    const sent = down.flatMap((e) =>
+      e.type === "publish" && e.node === "b" && e.event.kind === "message"
+        ? [e.event.message.text]
+        : [],
+    );
+    expect(sent).toEqual(["one", "two"]);
+    // Nothing is kept for it any more: later messages go to every node again.
+    expect(
+      published(a.cmd(A1, { type: "msg", to: "*", text: "three" }, "3"))[0],
+    ).not.toHaveProperty("skip");
+  });
+
   test("a node shutting down says so once; its users go offline elsewhere", () => {
     const c = new Cluster("a", "b");
     c.login("a", A1, "alice");
