@@ -130,8 +130,9 @@ export function ircLineBytes(line: string): number {
 /**
  * Cuts a text into pieces of at most `maxBytes` bytes of UTF-8, after the last space that
  * fits (the space stays at the end of the first piece), or where no space fits, between
- * two code points: never inside a character. The pieces joined are the text. `maxBytes`
- * must be at least 4 (one code point).
+ * two grapheme clusters (an accent stays with its letter, a flag or an emoji sequence
+ * whole), or between two code points when one cluster alone is longer: never inside a
+ * character. The pieces joined are the text. `maxBytes` must be at least 4 (one code point).
  *
  * @example
  * splitText("hello wide world", 11); // ["hello wide ", "world"]
@@ -152,11 +153,41 @@ export function splitText(text: string, maxBytes: number): string[] {
       at += code >= 0x10000 ? 2 : 1;
       if (code === 0x20) lastSpace = at;
     }
-    const end = at < text.length && lastSpace > start ? lastSpace : at;
+    const end =
+      at >= text.length ? at : lastSpace > start ? lastSpace : clusterCut(text, start, at);
     pieces.push(text.slice(start, end));
     start = end;
   }
   return pieces;
+}
+
+/**
+ * Code points a grapheme cluster may go on with or be joined by (UAX #29: marks, the zero
+ * width joiner, variation selectors, emoji modifiers and tags, regional indicators, Hangul
+ * jamo): only next to one of them may a cut between code points fall inside a cluster.
+ */
+const JOINING =
+  /[\p{M}\u200d\ufe00-\ufe0f\u1100-\u11ff\u{1f1e6}-\u{1f1ff}\u{1f3fb}-\u{1f3ff}\u{e0020}-\u{e007f}\u{e0100}-\u{e01ef}]/u;
+let clusters: Intl.Segmenter | undefined;
+
+/**
+ * Where to cut `text`, which must be cut at or before `end` (`start` is a cluster boundary):
+ * `end` when it falls between two clusters, else the last boundary before it, else (one
+ * cluster longer than the piece) `end`.
+ */
+function clusterCut(text: string, start: number, end: number): number {
+  const before = text.codePointAt(end - 1) as number;
+  const last = before >= 0xdc00 && before < 0xe000 ? text.slice(end - 2, end) : text[end - 1];
+  const next = String.fromCodePoint(text.codePointAt(end) as number);
+  if (!JOINING.test(last as string) && !JOINING.test(next)) return end;
+  // Rare (the cut is next to a joining code point), and a piece is short: segment it.
+  clusters ??= new Intl.Segmenter(undefined, { granularity: "grapheme" });
+  let cut = start;
+  for (const { index } of clusters.segment(text.slice(start, end + 64))) {
+    if (start + index > end) break;
+    cut = start + index;
+  }
+  return cut > start ? cut : end;
 }
 
 /**

@@ -135,6 +135,41 @@ describe("splitting long texts", () => {
     );
   });
 
+  test("where no space fits, a cut falls between grapheme clusters, unless one alone is too long", () => {
+    const clusters = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+    const cluster = fc.constantFrom(
+      "a",
+      "é",
+      "e\u0301", // e and a combining acute
+      "👩‍👩‍👧‍👦", // a family: four emoji joined by ZWJ
+      "👍🏽", // a skin tone
+      "🇫🇷", // a flag: two regional indicators
+      "각", // Hangul jamo, one syllable
+      "小",
+      "x\u0301\u0302\u0303\u0304",
+    );
+    fc.assert(
+      fc.property(
+        fc.array(cluster, { maxLength: 300 }),
+        fc.integer({ min: 4, max: 120 }),
+        (parts, max) => {
+          const t = parts.join("");
+          const pieces = splitText(t, max);
+          expect(pieces.join("")).toBe(t);
+          const bounds = new Set([...clusters.segment(t)].map((s) => s.index));
+          const longest = Math.max(0, ...parts.map((p) => utf8Length(p)));
+          let at = 0;
+          for (const piece of pieces.slice(0, -1)) {
+            expect(utf8Length(piece)).toBeLessThanOrEqual(max);
+            at += piece.length;
+            if (longest <= max) expect(bounds.has(at)).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
   test("cuts after the last space that fits", () => {
     expect(splitText("hello wide world", 11)).toEqual(["hello wide ", "world"]);
     expect(splitText("abcdefgh", 4)).toEqual(["abcd", "efgh"]);
