@@ -128,8 +128,12 @@ function publishToAll(cx: Context, scope: "user" | "room" | "all", message: Chat
 /** Keeps a message for a node that missed earlier ones; a node silent too long gets them now. */
 function miss(cx: Context, node: string, missed: Missed): void {
   const list = cx.unreachable.get(node);
-  if (!list) cx.unreachable.set(node, [missed]);
-  else list.push(missed);
+  if (!list) {
+    cx.unreachable.set(node, [missed]);
+    // It may be back already (its hello came before this node knew it missed something):
+    // asked, it says what it holds, and that is hearing it again.
+    cx.publish({ kind: "hello", node: cx.node }, node);
+  } else list.push(missed);
   // All of it is in the store and the logs too: past this many, send it in order and go on.
   if ((list?.length ?? 1) >= MAX_MISSED) reachable(cx, node);
 }

@@ -420,6 +420,12 @@ describe("messages between nodes are never lost", () => {
     a.cmd(A1, { type: "msg", to: "bob", text: "are you there?" }, "m");
     const held = a.input({ type: "handedOver", conn: A1, result: "held", now: a.now });
     expect(to(A1, held)).toMatchObject([{ type: "ok", re: "m", queued: true, to: "bob" }]);
+    // Node b is asked what it holds: if it is back already, its answer is hearing it again.
+    expect(held).toContainEqual({
+      type: "publish",
+      event: { kind: "hello", node: "a" },
+      node: "b",
+    });
     // Until node b is heard again, later messages to its users are held too, not handed.
     expect(a.cmd(A1, { type: "msg", to: "bob", text: "again" }, "n")).toMatchObject([
       { type: "append" },
