@@ -162,12 +162,13 @@ export function splitText(text: string, maxBytes: number): string[] {
 }
 
 /**
- * Code points a grapheme cluster may go on with or be joined by (UAX #29: marks, the zero
- * width joiner, variation selectors, emoji modifiers and tags, regional indicators, Hangul
- * jamo): only next to one of them may a cut between code points fall inside a cluster.
+ * Code points a grapheme cluster may go on with or be joined by (UAX #29: marks, variation
+ * selectors among them, the zero width joiner, emoji modifiers and tags, regional
+ * indicators, Hangul jamo): only next to one of them may a cut between code points fall
+ * inside a cluster.
  */
 const JOINING =
-  /[\p{M}\u200d\ufe00-\ufe0f\u1100-\u11ff\u{1f1e6}-\u{1f1ff}\u{1f3fb}-\u{1f3ff}\u{e0020}-\u{e007f}\u{e0100}-\u{e01ef}]/u;
+  /\u200d|[\p{M}\u1100-\u11ff\u{1f1e6}-\u{1f1ff}\u{1f3fb}-\u{1f3ff}\u{e0020}-\u{e007f}]/u;
 let clusters: Intl.Segmenter | undefined;
 
 /**
