@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import type { Effect } from "../../src/core/mod.ts";
+import { Directory, type Effect } from "../../src/core/mod.ts";
 import { errors, to, World } from "./world.ts";
 
 /** How many messages these effects send, to all connections together. */
@@ -153,5 +153,82 @@ describe("rooms are bounded and listed in pages", () => {
     } while (after !== undefined);
     expect(seen).toHaveLength(2500);
     expect(seen).toEqual([...seen].sort());
+  });
+});
+
+describe("the directory of who is online", () => {
+  test("keeps name order through many comings and goings, page after page", () => {
+    // A pool of names in mixed case; a seeded walk of adds and removes, big enough for the
+    // directory's blocks to be cut and merged many times.
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const pool = Array.from({ length: 4000 }, (_, i) => {
+      const name = `n${random(1_000_000)}_${i}`;
+      return i % 3 === 0 ? name.toUpperCase() : name;
+    });
+    const d = new Directory();
+    const online = new Set<string>();
+    const order = (a: string, b: string) => {
+      const [x, y] = [a.toLowerCase(), b.toLowerCase()];
+      return x < y ? -1 : x > y ? 1 : a < b ? -1 : a > b ? 1 : 0;
+    };
+    for (let step = 1; step <= 30_000; step++) {
+      const name = pool[random(pool.length)] as string;
+      // Mostly adds at first, then as many removes: the directory grows, then shrinks.
+      const adding = step < 15_000 ? random(4) !== 0 : random(4) === 0;
+      if (adding) {
+        d.add(name.toLowerCase(), name);
+        online.add(name);
+      } else {
+        d.remove(name.toLowerCase());
+        online.delete(name);
+      }
+      if (step % 1000 !== 0) continue;
+      const want = [...online].sort(order);
+      expect(d.size).toBe(want.length);
+      expect(d.first(100)).toEqual(want.slice(0, 100));
+      const seen: string[] = [];
+      let after: string | undefined;
+      do {
+        const page = d.page(after, 97);
+        seen.push(...page.users);
+        after = page.next;
+        if (after !== undefined) expect(page.users).toHaveLength(97);
+      } while (after !== undefined);
+      expect(seen).toEqual(want);
+    }
+  });
+
+  test("stays in order as names come in any order and leave from one end or the other", () => {
+    for (const count of [6000, 720]) {
+      const want = Array.from({ length: count }, (_, i) => `m${String(i).padStart(4, "0")}`);
+      const shuffled = want.map((_, i) => want[(i * 7919) % count] as string);
+      for (const arrival of [shuffled, want]) {
+        for (const leaving of [want, [...want].reverse()]) {
+          const d = new Directory();
+          for (const name of arrival) d.add(name, name);
+          for (const [i, name] of leaving.entries()) {
+            d.remove(name);
+            if (i % 97 === 0) expect(d.first(count)).toEqual(want.filter((n) => d.has(n)));
+          }
+          expect(d.size).toBe(0);
+          expect(d.page(undefined, 10)).toEqual({ users: [] });
+        }
+      }
+    }
+  });
+
+  test("a page after a name that is not online starts where that name would be", () => {
+    const d = new Directory();
+    for (const name of ["amy", "Bob", "dan", "Eve"]) d.add(name.toLowerCase(), name);
+    expect(d.page("cat", 2)).toEqual({ users: ["dan", "Eve"] });
+    expect(d.page("Bob", 1)).toEqual({ users: ["dan"], next: "dan" });
+    expect(d.page("zed", 5)).toEqual({ users: [] });
+    d.remove("bob");
+    d.remove("nobody");
+    expect(d.page(undefined, 10)).toEqual({ users: ["amy", "dan", "Eve"] });
   });
 });
