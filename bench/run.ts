@@ -3,8 +3,9 @@
 import { spawnSync } from "node:child_process";
 import { parseArgs } from "node:util";
 import { coreFanout, corePrivate } from "./core.ts";
-import type { DialectName } from "./dialects.ts";
-import { type Figures, LoadGen } from "./loadgen.ts";
+import { type CpuRow, cpuRow, cpuTable, cpuVerdict, type Load } from "./cpu-table.ts";
+import type { Figures } from "./loadgen.ts";
+import { LoadGen } from "./loadgen.ts";
 import {
   rss,
   type Server,
@@ -13,7 +14,10 @@ import {
   startNgircd,
   startRelay,
   startRelayKv,
+  startSocketIo,
 } from "./servers.ts";
+import { fmt, median, ms, table } from "./table.ts";
+import { farOff, type Measured, type Scenario, sustained, type Target, Trial } from "./trial.ts";
 
 const { values } = parseArgs({
   options: {
@@ -24,7 +28,16 @@ const { values } = parseArgs({
   },
 });
 const QUICK = values.quick === true;
-const ONLY = values.only?.split(",") ?? ["core", "fanout", "cluster", "private", "connect"];
+const ONLY = values.only?.split(",") ?? [
+  "core",
+  "fanout",
+  "irc",
+  "cluster",
+  "private",
+  "cpu",
+  "ws",
+  "connect",
+];
 const REPEAT = Number(values.repeat ?? (QUICK ? 1 : 3));
 /** `--verbose`: every run of the max-rate search on stderr, with the time since the start. */
 const VERBOSE = values.verbose === true;
@@ -44,42 +57,70 @@ const LOW_LADDER = [2.5e3, 5e3, 10e3, ...LADDER];
 /** The warm-up load of a fresh server (deliveries/s, for a second), or the step, if lower. */
 const WARMUP = 100e3;
 
-interface Contender {
-  label: string;
-  dialect: DialectName;
-  start: () => Promise<Server>;
-  transport: "tcp" | "ws";
+interface Contender extends Target {
   /** How to start it for idle clients, when that differs (the relay without presence). */
   idle?: () => Promise<Server>;
   /** The steps its max is searched in, when not LADDER. */
   ladder?: number[];
-  /**
-   * Whether a step missed by far (p99 over a second, or not half the deliveries arrived) is
-   * taken as failed at once, without the second chance: such a run costs the most (the
-   * backlog drains for up to 5 s, then the server restarts) and is not one noise explains.
-   */
+  /** Whether a step missed by far (`farOff`) is taken as failed at once, without the second
+   * chance. */
   quickFail?: boolean;
 }
+
+/** Where clients connect: the TCP port (every node's), the WebSocket URL, the IRC port. */
+const tcp = (s: Server) => s.nodes ?? s.tcp;
+const ws = (s: Server) => s.ws as string;
+const irc = (s: Server) => s.irc as string;
 
 const relayTcp: Contender = {
   label: "relay (Node, TCP)",
   dialect: "relay",
   start: () => startRelay("node"),
-  transport: "tcp",
+  address: tcp,
   idle: () => startRelay("node", { RELAY_PRESENCE: "off" }),
 };
 const relayWs: Contender = {
   label: "relay (Node, WebSocket)",
   dialect: "relay",
   start: () => startRelay("node"),
-  transport: "ws",
+  address: ws,
 };
 const relayDeno: Contender = {
   label: "relay (Deno, TCP)",
   dialect: "relay",
   start: () => startRelay("deno"),
-  transport: "tcp",
+  address: tcp,
   idle: () => startRelay("deno", { RELAY_PRESENCE: "off" }),
+};
+// The relay's IRC gateway, with the load generator's IRC dialect, the one ngircd gets.
+const relayIrc: Contender = {
+  label: "relay (Node, IRC port)",
+  dialect: "irc",
+  start: () => startRelay("node"),
+  address: irc,
+  quickFail: true,
+};
+const relayDenoIrc: Contender = {
+  label: "relay (Deno, IRC port)",
+  dialect: "irc",
+  start: () => startRelay("deno"),
+  address: irc,
+  quickFail: true,
+};
+const relayDenoWs: Contender = {
+  label: "relay (Deno, WebSocket)",
+  dialect: "relay",
+  start: () => startRelay("deno"),
+  address: ws,
+};
+/** The Socket.IO 4 server of bench/socketio-server.ts, with socket.io-client. */
+const socketIo: Contender = {
+  label: "Socket.IO 4 (Node, WebSocket)",
+  dialect: "socketio",
+  start: startSocketIo,
+  address: ws,
+  ladder: LOW_LADDER,
+  quickFail: true,
 };
 // The log of accepted messages, as `npm start` runs it: the default store (a Deno KV file,
 // fresh for each start) with the default RELAY_HISTORY, against the same server without the
@@ -89,7 +130,7 @@ const logOn: Contender = {
   label: "relay (Node, TCP, KV file), log on (RELAY_HISTORY default)",
   dialect: "relay",
   start: () => startRelayKv({ RELAY_HISTORY: "" }),
-  transport: "tcp",
+  address: tcp,
   ladder: LOW_LADDER,
   quickFail: true,
 };
@@ -97,9 +138,42 @@ const logOff: Contender = {
   label: "relay (Node, TCP, KV file), log off (RELAY_HISTORY=0)",
   dialect: "relay",
   start: () => startRelayKv({ RELAY_HISTORY: "0" }),
-  transport: "tcp",
+  address: tcp,
   ladder: LOW_LADDER,
   quickFail: true,
+};
+/**
+ * The fixed loads of the CPU table (deliveries/s), ones every contender sustains on this
+ * machine (issue 14): fan-out at 500k and 1M, private at 100k.
+ */
+const CPU_LOADS: Load[] = [
+  { scenario: "fanout", deliveries: 500e3 },
+  { scenario: "fanout", deliveries: 1e6 },
+  { scenario: "private", deliveries: 100e3 },
+];
+/** The fixed loads of the WebSocket CPU table: ones Socket.IO sustains too. */
+const WS_CPU_LOADS: Load[] = [
+  { scenario: "fanout", deliveries: 100e3 },
+  { scenario: "fanout", deliveries: 200e3 },
+  { scenario: "private", deliveries: 50e3 },
+];
+/** Runs of the CPU tables: as long as the max-rate steps, as many repeats. */
+const CPU_SHAPE = {
+  n: N,
+  senders: S,
+  warmup: WARMUP,
+  durationMs: DURATION,
+  repeat: REPEAT,
+  onRun: (label: string, load: Load, m: Measured) => {
+    if (!VERBOSE) return;
+    const at = ((performance.now() - started) / 1000).toFixed(0);
+    const perM = m.received ? Math.round(m.cpuMs / (m.received / 1e6)) : "-";
+    console.error(
+      `[${at} s] ${label}, CPU at ${load.scenario} ${fmt(load.deliveries)}: ` +
+        `delivered ${fmt(m.delivered)}, lost ${m.lost}, p99 ${ms(m.p99)}, ` +
+        `${Math.round(m.cpuMs)} CPU-ms, ${perM} per million${sustained(m) ? "" : " (failed)"}`,
+    );
+  },
 };
 /** What the log may cost: log on must keep at least this share of log off's max. */
 const LOG_TARGET = 0.8;
@@ -108,19 +182,19 @@ const ngircd: Contender = {
   label: "ngircd (C, IRC)",
   dialect: "irc",
   start: startNgircd,
-  transport: "tcp",
+  address: tcp,
 };
 const cluster: Contender = {
   label: "relay, 2 Node nodes on Redis",
   dialect: "relay",
   start: startCluster,
-  transport: "tcp",
+  address: tcp,
 };
 const naive: Contender = {
   label: "naive Node relay",
   dialect: "naive",
   start: startNaive,
-  transport: "tcp",
+  address: tcp,
 };
 
 // ngircd is the baseline to beat; without it the bench still runs, without that column.
@@ -130,15 +204,6 @@ const HAVE_REDIS = spawnSync("redis-server", ["--version"]).status === 0;
 if (!HAVE_REDIS) console.log("redis-server not found (apt-get install redis-server): no cluster");
 const baselines = (...cs: Contender[]) =>
   cs.filter((c) => (c !== ngircd || HAVE_NGIRCD) && (c !== cluster || HAVE_REDIS));
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-const fmt = (n: number) =>
-  n >= 1e6
-    ? `${(n / 1e6).toFixed(2)}M`
-    : n >= 1e3
-      ? `${(n / 1e3).toFixed(n < 1e4 ? 1 : 0)}k`
-      : `${Math.round(n)}`;
-const ms = (n: number) => (Number.isNaN(n) ? "-" : `${n.toFixed(1)} ms`);
 
 interface Result {
   label: string;
@@ -155,58 +220,21 @@ interface Result {
  */
 async function sustainable(
   c: Contender,
-  scenario: "fanout" | "private",
+  scenario: Scenario,
   opts: { near?: number; half?: boolean } = {},
 ): Promise<Result> {
-  const fanout = scenario === "fanout" ? N - 1 : 1;
-  const senders = scenario === "fanout" ? S : N;
-  const partner = (name: string) => {
-    const i = Number(name.slice(1));
-    return `u${i % 2 === 0 ? i + 1 : i - 1}`;
-  };
   const ladder = c.ladder ?? LADDER;
-  let server: Server | null = null;
-  let lg: LoadGen | null = null;
-  const close = async () => {
-    await lg?.close();
-    await server?.stop();
-    lg = null;
-    server = null;
-  };
-  const open = async (warmup: number) => {
-    server = await c.start();
-    lg = new LoadGen(2);
-    const url = c.transport === "ws" ? (server.ws as string) : (server.nodes ?? server.tcp);
-    await lg.connect(c.dialect, url, N, scenario === "fanout" ? "#bench" : null);
-    // Warm up (a fresh process compiles its hot paths during its first busy second), at no
-    // more than the step to come: a server far slower than the warm-up would still be
-    // working off its backlog during that step.
-    await load(warmup, 1000);
-  };
-  const load = (deliveries: number, durationMs: number) =>
-    (lg as LoadGen).run({
-      senders,
-      to: scenario === "fanout" ? () => "#bench" : partner,
-      rate: deliveries / fanout,
-      fanout,
-      durationMs,
-    });
-  const good = (f: Figures) => f.lost === 0 && f.p99 < 100;
-  const farOff = (f: Figures) => f.p99 >= 1000 || f.delivered < f.offered / 2;
-  // A run the server could not keep up with may have cost clients their connections
-  // (slow_consumer): the next run starts afresh, so that no run pays for the one before.
+  const trial = new Trial(c, scenario, { n: N, senders: S, warmup: WARMUP });
   const run = async (deliveries: number) => {
-    if (!lg) await open(Math.min(WARMUP, deliveries));
-    const figures = await load(deliveries, DURATION);
+    const figures = await trial.run(deliveries, DURATION);
     if (VERBOSE) {
       const { delivered, lost, p50, p99 } = figures;
       const at = ((performance.now() - started) / 1000).toFixed(0);
       console.error(
         `[${at} s] ${c.label}, ${scenario} at ${fmt(deliveries)}: delivered ${fmt(delivered)}, ` +
-          `lost ${lost}, p50 ${ms(p50)}, p99 ${ms(p99)}${good(figures) ? "" : " (failed)"}`,
+          `lost ${lost}, p50 ${ms(p50)}, p99 ${ms(p99)}${sustained(figures) ? "" : " (failed)"}`,
       );
     }
-    if (!good(figures)) await close();
     return figures;
   };
   try {
@@ -221,7 +249,8 @@ async function sustainable(
       hint = -1;
       const step = ladder[mid] as number;
       const first = await run(step);
-      if (good(first) || (!(c.quickFail && farOff(first)) && good(await run(step)))) pass = mid;
+      if (sustained(first) || (!(c.quickFail && farOff(first)) && sustained(await run(step))))
+        pass = mid;
       else fail = mid;
     }
     const repeat = async (d: number) => {
@@ -240,13 +269,13 @@ async function sustainable(
     for (; pass >= 0; pass--) {
       const max = ladder[pass] as number;
       const atMax = await repeat(max);
-      if (!good(atMax)) continue;
+      if (!sustained(atMax)) continue;
       const atHalf = opts.half === false ? null : await repeat(max / 2);
       return { label: c.label, max, atMax, atHalf };
     }
     return { label: c.label, max: 0, atMax: null, atHalf: null };
   } finally {
-    await close();
+    await trial.close();
   }
 }
 
@@ -264,16 +293,6 @@ async function connections(c: Contender): Promise<{ label: string; ms: number; p
     await lg.close();
     await server.stop();
   }
-}
-
-function table(title: string, header: string[], rows: string[][]): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) =>
-    `| ${cells.map((c, i) => c.padEnd(widths[i] as number)).join(" | ")} |`;
-  console.log(`\n${title}\n`);
-  console.log(line(header));
-  console.log(line(widths.map((w) => "-".repeat(w))));
-  for (const r of rows) console.log(line(r));
 }
 
 /**
@@ -343,11 +362,13 @@ if (ONLY.includes("core")) {
     ],
   );
 }
+/** The relay's IRC port beside ngircd in the fan-out and private tables (`irc`, by default). */
+const ircRows = ONLY.includes("irc") ? [relayIrc, relayDenoIrc] : [];
 /** Fan-out results of this run, kept so that later sections compare with the same figures. */
 const fanoutResults: Result[] = [];
 if (ONLY.includes("fanout")) {
   const results = fanoutResults;
-  for (const c of baselines(ngircd, naive, relayTcp, relayWs, relayDeno))
+  for (const c of baselines(ngircd, naive, relayTcp, relayWs, relayDeno, ...ircRows))
     results.push(await sustainable(c, "fanout"));
   throughputTable(`fanout: ${N} clients in one room, ${S} senders`, results);
   const tcp = results.find((r) => r.label === relayTcp.label)?.max ?? 0;
@@ -369,7 +390,8 @@ if (ONLY.includes("cluster")) {
 }
 if (ONLY.includes("private")) {
   const results: Result[] = [];
-  for (const c of baselines(ngircd, naive, relayTcp)) results.push(await sustainable(c, "private"));
+  for (const c of baselines(ngircd, naive, relayTcp, ...ircRows))
+    results.push(await sustainable(c, "private"));
   throughputTable(`private: ${N / 2} pairs messaging each other`, results);
   await logTable("private", `private with the log: ${N / 2} pairs messaging each other`);
 }
@@ -378,6 +400,56 @@ if (ONLY.includes("log") && !ONLY.includes("fanout"))
   await logTable("fanout", `fanout with the log: ${N} clients in one room, ${S} senders`);
 if (ONLY.includes("log") && !ONLY.includes("private"))
   await logTable("private", `private with the log: ${N / 2} pairs messaging each other`);
+// `--only irc` (without fanout or private): the IRC rows beside ngircd alone.
+for (const scenario of ["fanout", "private"] as const) {
+  if (!ONLY.includes("irc") || ONLY.includes(scenario)) continue;
+  const results: Result[] = [];
+  for (const c of baselines(ngircd, ...ircRows)) results.push(await sustainable(c, scenario));
+  throughputTable(
+    scenario === "fanout"
+      ? `fanout over IRC: ${N} clients in one room, ${S} senders`
+      : `private over IRC: ${N / 2} pairs messaging each other`,
+    results,
+  );
+}
+if (ONLY.includes("cpu")) {
+  const rows: CpuRow[] = [];
+  for (const c of baselines(ngircd, relayTcp, relayDeno, relayIrc, relayDenoIrc))
+    rows.push(await cpuRow(c, CPU_LOADS, CPU_SHAPE));
+  cpuTable(
+    `CPU-ms per million deliveries (the server's own user+system time), at fixed loads: ` +
+      `fanout ${N} clients in one room, ${S} senders; private ${N / 2} pairs`,
+    rows,
+    CPU_LOADS,
+    ngircd.label,
+  );
+  const row = (c: Contender) => rows.find((r) => r.label === c.label);
+  console.log("");
+  for (const c of [relayTcp, relayDeno]) cpuVerdict(row(c), row(ngircd), 1);
+}
+if (ONLY.includes("ws")) {
+  const node = fanoutResults.find((r) => r.label === relayWs.label);
+  const results: Result[] = [node ?? (await sustainable(relayWs, "fanout"))];
+  for (const c of [relayDenoWs, socketIo]) results.push(await sustainable(c, "fanout"));
+  throughputTable(`fanout over WebSocket: ${N} clients in one room, ${S} senders`, results, {
+    label: socketIo.label,
+    column: "vs Socket.IO",
+  });
+  const rows: CpuRow[] = [];
+  for (const c of [relayWs, relayDenoWs, socketIo])
+    rows.push(await cpuRow(c, WS_CPU_LOADS, CPU_SHAPE));
+  cpuTable(
+    `CPU-ms per million deliveries over WebSocket, at fixed loads: ` +
+      `fanout ${N} clients in one room, ${S} senders; private ${N / 2} pairs`,
+    rows,
+    WS_CPU_LOADS,
+    socketIo.label,
+  );
+  const row = (c: Contender) => rows.find((r) => r.label === c.label);
+  console.log("");
+  cpuVerdict(row(relayDenoWs), row(relayWs), 1.25);
+  for (const c of [relayWs, relayDenoWs]) cpuVerdict(row(c), row(socketIo), 0.5);
+}
 if (ONLY.includes("connect")) {
   const rows = [];
   for (const c of baselines(ngircd, relayTcp, relayDeno)) rows.push(await connections(c));

@@ -1,0 +1,136 @@
+// CPU per delivery at fixed loads: what each server's own process spends (user and system
+// time, from /proc) per million deliveries that reach the clients, at loads every contender
+// sustains. Unlike a max rate, it does not stop at the load generator's ceiling.
+import { fmt, median, ms, table } from "./table.ts";
+import { farOff, type Measured, type Scenario, sustained, type Target, Trial } from "./trial.ts";
+
+/** One load of a CPU table: a scenario at so many deliveries per second. */
+export interface Load {
+  scenario: Scenario;
+  deliveries: number;
+}
+
+/** One contender at one load: medians of its measured runs. */
+export interface CpuCell {
+  load: Load;
+  /** Whether the median run lost nothing and kept p99 under 100 ms. */
+  sustained: boolean;
+  /** CPU-ms per million deliveries received, median of the runs. */
+  perMillion: number;
+  p99: number;
+  /** Share of the deliveries lost, median of the runs. */
+  lostShare: number;
+}
+
+/** A contender's row of a CPU table. */
+export interface CpuRow {
+  label: string;
+  cells: CpuCell[];
+}
+
+/** How the runs go: N clients, S senders, the warm-up load, run length and repeats. */
+export interface CpuShape {
+  n: number;
+  senders: number;
+  warmup: number;
+  durationMs: number;
+  repeat: number;
+  /** Told of every run (measured or warm-up), for `--verbose`. */
+  onRun?: (label: string, load: Load, run: Measured) => void;
+}
+
+/**
+ * Measures `target` at each of `loads` (one fresh server per scenario): after a warm-up
+ * run at the load itself, `repeat` runs of `durationMs`, each with the server's CPU time
+ * from the start of the load until the last delivery arrived.
+ */
+export async function cpuRow(target: Target, loads: Load[], shape: CpuShape): Promise<CpuRow> {
+  // In the order of `loads`, whichever order the scenarios are measured in.
+  const cells: CpuCell[] = new Array(loads.length);
+  for (const scenario of ["fanout", "private"] as const) {
+    const mine = loads.filter((l) => l.scenario === scenario);
+    if (mine.length === 0) continue;
+    const trial = new Trial(target, scenario, shape);
+    try {
+      for (const load of mine) {
+        const run = async (durationMs: number) => {
+          const measured = await trial.run(load.deliveries, durationMs);
+          shape.onRun?.(target.label, load, measured);
+          return measured;
+        };
+        // A load the warm-up run missed by far is not sustained: its repeats would only say so
+        // again, at the highest cost.
+        const warm = await run(1000);
+        const missed = farOff(warm);
+        const runs: Measured[] = missed ? [warm] : [];
+        for (let i = 0; i < shape.repeat && !missed; i++) runs.push(await run(shape.durationMs));
+        const p99 = median(runs.map((r) => r.p99));
+        const lost = median(runs.map((r) => r.lost));
+        cells[loads.indexOf(load)] = {
+          load,
+          sustained: !missed && sustained({ ...warm, lost, p99 }),
+          perMillion: median(runs.map((r) => (r.received ? r.cpuMs / (r.received / 1e6) : 0))),
+          p99,
+          lostShare: median(runs.map((r) => r.lost / (r.lost + r.received || 1))),
+        };
+      }
+    } finally {
+      await trial.close();
+    }
+  }
+  return { label: target.label, cells };
+}
+
+const heading = (l: Load) => `${l.scenario} ${fmt(l.deliveries)}/s`;
+
+/**
+ * Prints a CPU table: a column per load, each with its ratio to the `against` row. A cell
+ * whose load was not sustained says how it failed instead of a figure.
+ */
+export function cpuTable(title: string, rows: CpuRow[], loads: Load[], against: string): void {
+  const base = rows.find((r) => r.label === against);
+  const short = against.replace(/ \(.*$/, "");
+  table(
+    title,
+    ["server", ...loads.flatMap((l) => [heading(l), `vs ${short}`])],
+    rows.map((r) => [
+      r.label,
+      ...loads.flatMap((_, i) => {
+        const cell = r.cells[i];
+        if (!cell) return ["-", "-"];
+        if (!cell.sustained) {
+          const how =
+            cell.lostShare > 0
+              ? `${(cell.lostShare * 100).toFixed(cell.lostShare < 0.01 ? 2 : 0)}% lost`
+              : `p99 ${ms(cell.p99)}`;
+          return [`not sustained (${how})`, "-"];
+        }
+        const ratio = ratioOf(cell, base?.cells[i]);
+        return [`${Math.round(cell.perMillion)}`, ratio === null ? "-" : `${ratio.toFixed(2)}x`];
+      }),
+    ]),
+  );
+}
+
+function ratioOf(cell: CpuCell | undefined, base: CpuCell | undefined): number | null {
+  if (!cell?.sustained || !base?.sustained || !base.perMillion) return null;
+  return cell.perMillion / base.perMillion;
+}
+
+/**
+ * Prints one line: `row`'s CPU per delivery over `base`'s at each load, and whether all are
+ * within `limit` (a load either did not sustain counts as not met).
+ */
+export function cpuVerdict(row: CpuRow | undefined, base: CpuRow | undefined, limit: number): void {
+  if (!row || !base) return;
+  const ratios = row.cells.map((c, i) => ratioOf(c, base.cells[i]));
+  const shown = ratios.map((r, i) => {
+    const load = row.cells[i]?.load;
+    return `${load ? heading(load) : "?"} ${r === null ? "-" : `${r.toFixed(2)}x`}`;
+  });
+  const met = ratios.every((r) => r !== null && r <= limit);
+  console.log(
+    `${row.label} / ${base.label}: ${shown.join(", ")} ` +
+      `(target at most ${limit.toFixed(2)}x: ${met ? "met" : "NOT met"})`,
+  );
+}
