@@ -128,14 +128,19 @@ function publishToAll(cx: Context, scope: "user" | "room" | "all", message: Chat
 /** Keeps a message for a node that missed earlier ones; a node silent too long gets them now. */
 function miss(cx: Context, node: string, missed: Missed): void {
   const list = cx.unreachable.get(node);
-  if (!list) {
-    cx.unreachable.set(node, [missed]);
-    // It may be back already (its hello came before this node knew it missed something):
-    // asked, it says what it holds, and that is hearing it again.
-    cx.publish({ kind: "hello", node: cx.node }, node);
-  } else list.push(missed);
+  if (!list) return;
+  list.push(missed);
   // All of it is in the store and the logs too: past this many, send it in order and go on.
-  if ((list?.length ?? 1) >= MAX_MISSED) reachable(cx, node);
+  if (list.length >= MAX_MISSED) reachable(cx, node);
+}
+
+/** A node did not take a message: from now on, what this node sends it waits for its hello. */
+function unreachable(cx: Context, node: string): void {
+  if (cx.unreachable.has(node)) return;
+  cx.unreachable.set(node, []);
+  // It may be back already (its hello came before this node knew it missed something):
+  // asked, it says what it holds, and that is hearing it again.
+  cx.publish({ kind: "hello", node: cx.node }, node);
 }
 
 /** The most messages kept for a node that missed some (see `miss`). */
@@ -164,17 +169,13 @@ export function held(
   const queued: ChatMessage = { ...message, queued: true };
   const recipient = cx.users.get(w.key);
   if (recipient) return receiveHeld(cx, recipient, queued);
+  // The node they were on did not take it: it goes there, in order, once heard again.
   const remote = cx.remote.get(w.key);
-  // Online nowhere, as far as this node knows; but it may not know yet (the user is logging
-  // in elsewhere, or this node's bus was cut): whichever node has them online takes it, the
-  // others let it be, and it goes before anything this sender says after.
-  if (!remote) return publishToAll(cx, "user", queued);
-  const missed = cx.unreachable.get(remote.node);
-  if (w.kind === "handover" || missed) {
-    // Its node did not take it: it goes there, in order, once that node is heard again.
-    return miss(cx, remote.node, { scope: "user", message: queued });
-  }
-  cx.publish({ kind: "message", node: cx.node, scope: "user", message: queued }, remote.node);
+  if (remote && w.kind === "handover") unreachable(cx, remote.node);
+  // And to every other node: this node's view may be behind (the user moved, or is logging
+  // in elsewhere, or this node's bus was cut); the node that has them online delivers it
+  // before anything this sender says after, and the others let it be.
+  publishToAll(cx, "user", queued);
 }
 
 /**

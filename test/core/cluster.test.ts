@@ -481,6 +481,22 @@ describe("messages between nodes are never lost", () => {
     expect(elsewhere.input({ type: "bus", event: copies[0] as BusEvent, now: b.now })).toEqual([]);
   });
 
+  test("a message node b did not take reaches its user where they went meanwhile", () => {
+    const c = new Cluster("a", "b", "c");
+    c.login("a", A1, "alice");
+    c.login("b", B1, "bob");
+    const a = c.node("a");
+    a.cmd(A1, { type: "msg", to: "bob", text: "did you move?" }, "m");
+    // Node b died; bob is back on c, and a has not heard yet.
+    c.node("c").input({ type: "nodeDown", node: "b", now: a.now });
+    c.node("c").login(C1, "bob");
+    const held = a.input({ type: "handedOver", conn: A1, result: "held", now: a.now });
+    const copies = published(held).filter((e) => e.kind === "message");
+    expect(copies).toMatchObject([{ scope: "user", skip: ["b"], message: { queued: true } }]);
+    const got = c.node("c").input({ type: "bus", event: copies[0] as BusEvent, now: a.now });
+    expect(to(C1, got)).toMatchObject([{ type: "message", text: "did you move?", queued: true }]);
+  });
+
   test("a room or * message does not overtake, at node b, a private one b missed", () => {
     const c = new Cluster("a", "b");
     c.login("a", A1, "alice");
