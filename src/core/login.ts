@@ -5,7 +5,7 @@ import { UNAVAILABLE } from "./context.ts";
 import { close, kickOut } from "./departure.ts";
 import { answerWriter } from "./messages.ts";
 import { checkName, isError, nameKey } from "./names.ts";
-import { presence } from "./presence.ts";
+import { meet, presence } from "./presence.ts";
 import { enterRooms } from "./rooms.ts";
 import type { Session, WaitingOf } from "./state.ts";
 import type { AuthResult, ChatMessage, Command, Re, Replay, ServerMessage } from "./types.ts";
@@ -141,7 +141,12 @@ export function loaded(
   const drop = held.length > 0 ? { key: s.key, ids: held.map((m) => m.id) } : null;
   if (messages.length === 0 && drop === null) return admitted(cx, s);
   s.fromQueue = new Set(messages.map((m) => m.id));
-  for (const m of messages) if (m.to === s.name || nameKey(m.to) === s.key) answerWriter(s, m);
+  for (const m of messages) {
+    if (m.to !== s.name && nameKey(m.to) !== s.key) continue;
+    answerWriter(s, m);
+    // Handed over now: the two exchanged a private message since this login (§12, shared).
+    meet(cx, s, nameKey(m.from));
+  }
   s.waiting = { kind: "stream" };
   cx.push({
     type: "stream",

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { Directory, type Effect } from "../../src/core/mod.ts";
+import { type ChatMessage, Directory, type Effect } from "../../src/core/mod.ts";
 import { errors, to, World } from "./world.ts";
 
 /** How many messages these effects send, to all connections together. */
@@ -58,6 +58,20 @@ describe("presence on a big server (docs/protocol.md §12)", () => {
     const u4 = w.login(4, "u4");
     expect(to(3, u4)).toContainEqual({ type: "presence", name: "u4", status: "online" });
     expect(to(2, u4)).toEqual([]);
+  });
+
+  test("shared: a message held for a user links the two once it is delivered at login", () => {
+    const w = crowd(3, "shared");
+    w.cmd(3, { type: "msg", to: "u4", text: "call me" }); // u4 is offline: held
+    w.input({ type: "held", conn: 3, result: "held", now: w.now });
+    const held = { type: "message", id: "h1", from: "u3", to: "u4", text: "call me", ts: "" };
+    const u4 = w.login(4, "u4", [held as ChatMessage]);
+    expect(to(4, u4)).toContainEqual({ ...held, queued: true });
+    // u4 got what u3 wrote: u4 hears u3 go and come back; u1, a stranger, does not.
+    const gone = w.relay.handle({ type: "close", conn: 3, now: w.now });
+    expect(to(4, gone)).toEqual([{ type: "presence", name: "u3", status: "offline" }]);
+    expect(to(1, gone)).toEqual([]);
+    expect(to(4, w.login(3, "u3"))).toEqual([{ type: "presence", name: "u3", status: "online" }]);
   });
 
   test("a login and a logout cost the same with 100 or 10,000 users online", () => {
