@@ -48,6 +48,22 @@ async function until(
   }
 }
 
+/**
+ * Types `command` into `t` until the screen shows `pattern` (for a window that opens only
+ * when a message arrives).
+ */
+async function retype(t: Terminal, command: string, pattern: RegExp, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    t.line(command);
+    try {
+      return await t.waitFor(pattern, 500);
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+    }
+  }
+}
+
 /** irssi, connected as `nick` to the IRC port. */
 async function irssi(port: number, nick: string): Promise<Terminal> {
   const t = terminal(`irssi --home=${await home(nick)} -n ${nick} -c 127.0.0.1 -p ${port}`);
@@ -127,8 +143,8 @@ describe.each(["node", "deno"] as const)(
 
       // Private, both ways: the WebSocket user and irssi.
       wes.sendJson({ type: "msg", to: "ivy", text: "psst ivy" });
-      ivy.line("/window goto wes");
-      await ivy.waitFor(/<wes> psst ivy/);
+      // irssi opens the query window when the message arrives: go there once it exists.
+      await retype(ivy, "/window goto wes", /<wes> psst ivy/);
       ivy.line("/msg wes back at you");
       expect(await until(wes, (m) => m.type === "message" && m.from === "ivy")).toMatchObject({
         to: "wes",
