@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { openKv } from "@deno/kv";
 import { describe, expect, test } from "vitest";
 import { type ChatMessage, MessageIds } from "../../src/core/mod.ts";
-import { KvStore } from "../../src/host/store/kv.ts";
+import { isBusy, KvStore, RetryWhenBusy } from "../../src/host/store/kv.ts";
 import { MemoryStore } from "../../src/host/store/memory.ts";
 import type { LogEntry, Store } from "../../src/host/store/store.ts";
 import { storeContract } from "./store-contract.ts";
@@ -38,6 +38,74 @@ describe("the Deno KV store (@deno/kv)", () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("the Deno KV store on a file other connections write too", () => {
+  test("checked commits that find the file busy are tried again: nothing fails or is lost", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "relay-kv-"));
+    try {
+      // Two connections to one file, as two processes or a deployment's isolates have:
+      // a commit with checks then meets "database is locked" when the other one writes.
+      const path = join(dir, "relay.kv");
+      const stores = [new KvStore(await openKv(path)), new KvStore(await openKv(path))];
+      await stores[0]?.remember("bob", "bob");
+      const sent: string[] = [];
+      await Promise.all(
+        stores.flatMap((store, s) =>
+          Array.from({ length: 4 }, async (_, loop) => {
+            for (let i = 0; i < 25; i++) {
+              const id = `${s}-${loop}-${String(i).padStart(2, "0")}`;
+              sent.push(id);
+              expect(await store.hold("bob", chat(id), 10_000)).toBe("held");
+              await store.join(
+                { key: "#r", name: "#R" },
+                { key: `u${s}${loop}`, name: `U${s}${loop}` },
+              );
+              await store.fail("mallory", 60_000, 1000);
+              if (i % 5 === 2) await store.leave("#r", `u${s}${loop}`);
+            }
+          }),
+        ),
+      );
+      const [one, two] = stores as [KvStore, KvStore];
+      expect(ids(await two.held("bob")).sort()).toEqual(sent.sort());
+      expect(await one.heldCount()).toBe(200);
+      expect((await one.failures("mallory", 60_000)).length).toBe(200);
+      const rooms = await two.memberships();
+      expect(rooms.map((r) => [r.room, r.members.length])).toEqual([["#R", 8]]);
+      await Promise.all(stores.map((store) => store.close()));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a commit that fails for another reason fails at once, as it came", async () => {
+    const kv = await openKv(":memory:");
+    // Waits long enough to time the test out, were this error taken for a busy file.
+    const retrying = new RetryWhenBusy(kv, [60_000]);
+    const tooLong = new Uint8Array(70 * 1024);
+    const error = await retrying
+      .atomic()
+      .set(["big"], tooLong)
+      .commit()
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect(isBusy(error)).toBe(false);
+    expect(await retrying.atomic().set(["small"], 1).commit()).toMatchObject({ ok: true });
+    expect((await kv.get(["small"])).value).toBe(1);
+    retrying.close();
+  });
+
+  test("checks are tried again with the commit: one that no longer holds is ok: false", async () => {
+    const kv = await openKv(":memory:");
+    const retrying = new RetryWhenBusy(kv);
+    const before = await kv.get(["room"]);
+    await kv.set(["room"], "taken");
+    const result = await retrying.atomic().check(before).set(["room"], "mine").commit();
+    expect(result.ok).toBe(false);
+    expect((await kv.get(["room"])).value).toBe("taken");
+    retrying.close();
   });
 });
 

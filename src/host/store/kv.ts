@@ -1,9 +1,11 @@
 import type { ChatMessage, HoldResult } from "../../core/mod.ts";
+import { RetryWhenBusy } from "./kv-busy.ts";
 import type { KvLike, KvListSelector } from "./kv-like.ts";
 import { KvLog } from "./kv-log.ts";
 import { trimEvery } from "./kv-trims.ts";
 import type { LogEntry, LogPage, Membership, PasswordRecord, Store } from "./store.ts";
 
+export { isBusy, RetryWhenBusy } from "./kv-busy.ts";
 export type { AtomicLike, KvKey, KvKeyPart, KvLike, KvListSelector } from "./kv-like.ts";
 
 // Key layout:
@@ -41,7 +43,8 @@ interface Session {
 /**
  * The store on the Deno KV API: a local file (or `:memory:`) through SQLite, or the global
  * KV on Deno Deploy. Races for a name, an account or a queue are settled by atomic commits
- * that check what they read.
+ * that check what they read; a commit that finds the file busy (another process or isolate
+ * writing it) is tried again (see `RetryWhenBusy`).
  *
  * @example
  * const store = new KvStore(await openKv("./data/relay.kv")); // Deno's, or @deno/kv's
@@ -62,8 +65,9 @@ export class KvStore implements Store {
   }
 
   constructor(kv: KvLike) {
-    this.#kv = kv;
-    this.#log = new KvLog(kv);
+    // Its commits are tried again while another connection to the same file holds it.
+    this.#kv = new RetryWhenBusy(kv);
+    this.#log = new KvLog(this.#kv);
   }
 
   async account(key: string): Promise<PasswordRecord | null> {
