@@ -1,4 +1,6 @@
+import type { RemoteUser } from "./bus.ts";
 import type { Context } from "./context.ts";
+import { Directory } from "./directory.ts";
 import { checkRoom, isError, nameKey } from "./names.ts";
 import { NO_ROOMS, type Room, type Session } from "./state.ts";
 import type { Re } from "./types.ts";
@@ -7,7 +9,12 @@ import type { Re } from "./types.ts";
 export function roomOf(cx: Context, name: string, key: string): Room {
   let room = cx.rooms.get(key);
   if (!room) {
-    room = { name, key, all: new Map(), members: new Map(), remote: new Map() };
+    const online = new Directory();
+    const members = new OnlineMembers<Session>(online);
+    const remote = new OnlineMembers<RemoteUser>(online);
+    members.elsewhere = remote;
+    remote.elsewhere = members;
+    room = { name, key, all: new Map(), members, remote };
     cx.rooms.set(key, room);
     cx.roomIndex.add(key, name);
   }
@@ -131,17 +138,29 @@ export function leave(cx: Context, s: Session, raw: string, re: Re): void {
   cx.send(s.conn, { type: "ok", re, room: room.name });
 }
 
-/** `who #room`: the members of a room who are online, here and elsewhere. */
-export function whoInRoom(cx: Context, s: Session, raw: string, re: Re): void {
+/**
+ * `who #room`: a page of the room's members online, here and on other nodes, in name order
+ * (case-insensitive), after `after` when given, with how many are online and, when more
+ * follow, `next` to ask for them (docs/protocol.md §5, §12).
+ */
+export function whoInRoom(
+  cx: Context,
+  s: Session,
+  raw: string,
+  re: Re,
+  after?: string | undefined,
+): void {
   const checked = checkRoom(raw);
   if (isError(checked)) return cx.error(s, re, checked.code, checked.message);
   const room = cx.rooms.get(checked.key);
   if (!room) return cx.error(s, re, "no_such_room", `there is no room ${checked.name}`);
-  const users: string[] = [];
-  for (const m of room.members.values()) if (m.phase === "online") users.push(m.name);
-  for (const m of room.remote.values()) users.push(m.name);
-  cx.send(s.conn, { type: "who", re, room: room.name, users });
+  const online = onlineIn(room);
+  const page = online.page(after, WHO_PAGE);
+  cx.send(s.conn, { type: "who", re, room: room.name, ...page, online: online.size });
 }
+
+/** The most names one page of `who #room` lists, as for `who` (docs/protocol.md §5). */
+const WHO_PAGE = 1000;
 
 /**
  * `rooms`: a page of the rooms, in name order, with how many members each has and how many
@@ -152,7 +171,7 @@ export function listRooms(cx: Context, s: Session, after: string | undefined, re
   const rooms: { room: string; members: number; online: number }[] = [];
   for (const name of page.users) {
     const room = cx.rooms.get(nameKey(name));
-    if (room) rooms.push({ room: room.name, members: room.all.size, online: onlineIn(room) });
+    if (room) rooms.push({ room: room.name, members: room.all.size, online: onlineIn(room).size });
   }
   cx.send(s.conn, {
     type: "rooms",
@@ -165,8 +184,44 @@ export function listRooms(cx: Context, s: Session, after: string | undefined, re
 /** The most rooms one `rooms` reply lists. */
 const ROOMS_PAGE = 1000;
 
-function onlineIn(room: Room): number {
-  let n = room.remote.size;
-  for (const m of room.members.values()) if (m.phase === "online") n++;
-  return n;
+/** The members of a room online, here and on other nodes, in name order. */
+function onlineIn(room: Room): Directory {
+  if (!(room.members instanceof OnlineMembers))
+    throw new Error(`${room.name} was not made by roomOf`);
+  return room.members.online;
+}
+
+/**
+ * A room's members online on one side, on this node (`members`) or on others (`remote`),
+ * that keeps the room's one list of members online in name order as it changes: so a page
+ * of `who #room` costs the same however many are in the room, and the code that adds and
+ * removes them (this module, the cluster's) needs to know nothing of the list. A user is in
+ * the list while on either side (on both for a moment, as they move here).
+ */
+class OnlineMembers<V extends { name: string }> extends Map<string, V> {
+  /** The room's members online, both sides together. */
+  readonly online: Directory;
+  /** The other side. */
+  elsewhere: ReadonlyMap<string, unknown> = new Map();
+
+  constructor(online: Directory) {
+    super();
+    this.online = online;
+  }
+
+  override set(key: string, value: V): this {
+    super.set(key, value);
+    this.online.add(key, value.name);
+    return this;
+  }
+
+  override delete(key: string): boolean {
+    if (!super.delete(key)) return false;
+    if (!this.elsewhere.has(key)) this.online.remove(key);
+    return true;
+  }
+
+  override clear(): void {
+    for (const key of [...this.keys()]) this.delete(key);
+  }
 }

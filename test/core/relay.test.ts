@@ -346,7 +346,7 @@ describe("rooms", () => {
       { type: "rooms", re: null, rooms: [{ room: "#Dev", members: 2, online: 2 }] },
     ]);
     expect(to(C, w.cmd(C, { type: "who", room: "#DEV" }))).toEqual([
-      { type: "who", re: null, room: "#Dev", users: ["alice", "bob"] },
+      { type: "who", re: null, room: "#Dev", users: ["alice", "bob"], online: 2 },
     ]);
     const left = w.cmd(B, { type: "leave", room: "#dev" });
     expect(to(A, left)).toEqual([{ type: "left", room: "#Dev", name: "bob" }]);
