@@ -4,8 +4,6 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/system/**/*.test.ts"],
-    // Its own script (npm run test:chaos): it still fails about one run in four (see README).
-    exclude: ["test/system/chaos.test.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     fileParallelism: false,

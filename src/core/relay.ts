@@ -242,7 +242,7 @@ export class Relay {
       case "who":
         return command.room === undefined
           ? this.#who(s, command.after, re)
-          : whoInRoom(cx, s, command.room, re);
+          : whoInRoom(cx, s, command.room, re, command.after);
       case "history":
         return history(cx, s, command, re);
       case "rooms":
