@@ -54,8 +54,7 @@ function decodeSlash(line: string): Decoded {
       if (args.length !== 1) return usage(`/${word} <#room>`);
       return ok({ type: word, room: asRoom(args[0] as string) });
     case "who":
-      if (args.length > 1) return usage("/who [#room]");
-      return ok(args[0] === undefined ? { type: "who" } : { type: "who", room: asRoom(args[0]) });
+      return decodeWho(args);
     case "history":
       return decodeHistory(args);
     case "rooms":
@@ -69,6 +68,21 @@ function decodeSlash(line: string): Decoded {
     default:
       return refused("unknown_command", `unknown command /${word}; /help lists the commands`);
   }
+}
+
+/**
+ * `/who [#room or *] [after]`: everyone online (`*`, or nothing) or a room's members online,
+ * a page of them after the name `after` when given (the hint of the page before says which).
+ */
+function decodeWho(args: string[]): Decoded {
+  const [where, after] = args;
+  if (args.length > 2) return usage("/who [#room or *] [the name to list after]");
+  const room = where === undefined || where === "*" ? undefined : asRoom(where);
+  return ok({
+    type: "who",
+    ...(room !== undefined && { room }),
+    ...(after !== undefined && { after }),
+  });
 }
 
 const HISTORY_USAGE = `/history <name, #room or *> [n], n from 1 to ${HISTORY_MAX}`;
@@ -108,9 +122,9 @@ export const HELP_LINES = [
   "*   /all <text>                send to everyone online",
   "*   /join <#room>              join (or create) a room",
   "*   /leave <#room>             leave a room",
-  "*   /who [#room]               who is online, or in a room",
+  "*   /who [#room|*] [after]     who is online (*), or in a room; the page after a name",
   "*   /history <with> [n]        the last n (default 50) messages with a name, #room or *",
-  "*   /rooms                     list the rooms",
+  "*   /rooms [after]             list the rooms; the page after a room",
   "*   /ping                      check the connection",
   "*   /quit [reason]             leave (or type quit)",
   "*   //text                     send a line that starts with /",
@@ -140,7 +154,7 @@ export function encodeText(msg: ServerMessage): string | null {
       if (msg.room) return `* you left ${msg.room}`;
       return null;
     case "who":
-      return `* ${msg.room ?? "online"}: ${msg.users.join(", ") || "nobody"}`;
+      return `* ${msg.room ?? "online"}: ${msg.users.join(", ") || "nobody"}${msg.next === undefined ? "" : ` (more: /who ${msg.room ?? "*"} ${msg.next})`}`;
     case "rooms":
       return msg.rooms.length === 0
         ? "* no rooms yet; /join #name makes one"

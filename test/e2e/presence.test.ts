@@ -180,6 +180,27 @@ describe.each(["node", "deno"] as const)("§12 presence and lists on %s", (runti
       for (const u of [mate2, pal2, stranger2]) await u.quit();
     });
 
+    test("shared: a message held for one offline links the two once it is handed over", async () => {
+      const reader = await login(shared, "reader");
+      await reader.quit();
+      const writer = await login(shared, "writer");
+      await writer.tellOffline(reader.name, "call me");
+      const back = await login(shared, "reader");
+      expect(await back.next()).toMatchObject({
+        kind: "message",
+        from: writer.name,
+        text: "call me",
+      });
+      // The reader got what the writer wrote: each now hears the other go.
+      await writer.quit();
+      expect(await back.next()).toEqual(presence(writer.name, "offline"));
+      const writer2 = await login(shared, "writer");
+      expect(await back.next()).toEqual(presence(writer2.name, "online"));
+      await back.quit();
+      await writer2.nothingNew();
+      await writer2.quit();
+    });
+
     test("off tells nobody, not even room mates or those who wrote", async () => {
       const room = `#r_${tag}`;
       const obs = await login(off, "obs");
@@ -227,23 +248,34 @@ describe.each(["node", "deno"] as const)("§12 presence and lists on %s", (runti
     test("who lists everyone online in pages of 1000, sorted case-insensitively", async () => {
       const me = await login(off, "asker");
       const everyone = sorted([...crowdNames, me.name]);
+      // Text mode prints no count, and `next` as the command for the next page.
+      const online = way.encoding === "json" ? { online: CROWD + 1 } : {};
       const page = await me.who();
-      if (way.encoding === "text") {
-        // Text mode prints the first page, and no way to ask for the next (reported).
-        expect(page).toEqual({ users: everyone.slice(0, 1000) });
-      } else {
-        expect(page).toEqual({
-          users: everyone.slice(0, 1000),
-          online: CROWD + 1,
-          next: expect.any(String),
-        });
-        // `next` passed back as `after`: the rest, and no `next` on the last page.
-        expect(await me.who({ after: page.next as string })).toEqual({
-          users: everyone.slice(1000),
-          online: CROWD + 1,
-        });
-      }
+      expect(page).toEqual({ users: everyone.slice(0, 1000), ...online, next: everyone[999] });
+      // `next` passed back as `after`: the rest, and no `next` on the last page.
+      expect(await me.who({ after: page.next as string })).toEqual({
+        users: everyone.slice(1000),
+        ...online,
+      });
       await me.quit();
+    });
+
+    test("who #room lists the room's members online, sorted case-insensitively", async () => {
+      const room = `#who_${tag}`;
+      const members = [await login(off, "zoe"), await login(off, "Amy"), await login(off, "bob")];
+      for (const u of members) await u.join(room);
+      const away = await login(off, "Cat");
+      await away.join(room);
+      await away.quit();
+      // One who is not a member asks (the members have joined events to read).
+      const looker = await login(off, "looker");
+      const online = way.encoding === "json" ? { online: 3 } : {};
+      expect(await looker.who({ room })).toEqual({
+        room,
+        users: sorted(members.map((u) => u.name)),
+        ...online,
+      });
+      for (const u of [...members, looker]) await u.quit();
     });
   });
 });

@@ -26,6 +26,10 @@ describe("text mode decoding", () => {
     ["/leave #general", true, { type: "leave", room: "#general" }],
     ["/who", true, { type: "who" }],
     ["/who #dev", true, { type: "who", room: "#dev" }],
+    ["/who dev", true, { type: "who", room: "#dev" }],
+    ["/who *", true, { type: "who" }],
+    ["/who * Bob", true, { type: "who", after: "Bob" }],
+    ["/who #dev bob", true, { type: "who", room: "#dev", after: "bob" }],
     ["/rooms", true, { type: "rooms" }],
     ["/ping", true, { type: "ping" }],
     ["/help", false, { type: "help" }],
@@ -55,6 +59,7 @@ describe("text mode decoding", () => {
     ["/history bob x", "bad_command"],
     ["/history bob -5", "bad_command"],
     ["/history bob 5 6", "bad_command"],
+    ["/who #dev bob carol", "bad_command"],
   ])("%j is refused with %s", (line, code) => {
     const decoded = decodeText(line, true);
     expect(decoded.ok ? null : decoded.error.code).toBe(code);
@@ -332,6 +337,16 @@ describe("encoding", () => {
         ],
       },
       "* rooms: #dev (2 of 3 online), #ops (0 of 1 online)",
+    ],
+    [{ type: "who", re: null, users: ["amy", "Bob"], online: 2 }, "* online: amy, Bob"],
+    [{ type: "who", re: null, room: "#dev", users: [], online: 0 }, "* #dev: nobody"],
+    [
+      { type: "who", re: null, users: ["amy", "Bob"], online: 2500, next: "Bob" },
+      "* online: amy, Bob (more: /who * Bob)",
+    ],
+    [
+      { type: "who", re: null, room: "#dev", users: ["amy", "Bob"], online: 1001, next: "Bob" },
+      "* #dev: amy, Bob (more: /who #dev Bob)",
     ],
     [
       {

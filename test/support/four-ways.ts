@@ -28,7 +28,7 @@ export interface Welcome {
   rooms: string[];
 }
 
-/** What a `who` reply says; text mode prints neither `online` nor `next`. */
+/** What a `who` reply says; text mode prints no `online`, and `next` as a hint. */
 export interface Who {
   room?: string;
   users: string[];
@@ -94,18 +94,18 @@ export class User {
     if (seen.kind !== "pong") throw new Error(`${this.name} got ${JSON.stringify(seen)}`);
   }
 
-  /** `who`, of everyone (a page after `after`) or of a room; text mode cannot send `after`. */
+  /** `who`, of everyone or of a room, a page after `after` when given. */
   async who(options: { after?: string; room?: string } = {}): Promise<Who> {
     const { after, room } = options;
-    if (this.way.encoding === "text" && after !== undefined)
-      throw new Error("text mode has no /who after");
+    const text =
+      after === undefined ? `/who ${room ?? ""}`.trimEnd() : `/who ${room ?? "*"} ${after}`;
     const line = await this.#ask(
       {
         type: "who",
         ...(room !== undefined && { room }),
         ...(after !== undefined && { after }),
       },
-      room === undefined ? "/who" : `/who ${room}`,
+      text,
     );
     return this.way.encoding === "json" ? jsonWho(line) : textWho(line);
   }
@@ -135,6 +135,16 @@ export class User {
     // Text mode prints no `ok`: the pong right after it says the message went through.
     this.#send(command, `/msg ${to} ${text}`);
     await this.nothingNew();
+  }
+
+  /** Sends a private message to someone offline; resolves once the relay says it is held. */
+  async tellOffline(to: string, text: string): Promise<void> {
+    const line = await this.#ask({ type: "msg", to, text }, `/msg ${to} ${text}`);
+    const held =
+      this.way.encoding === "json"
+        ? JSON.parse(line).queued === true
+        : line === `* ${to} is offline; the message is held for them`;
+    if (!held) throw new Error(`msg to ${to}, offline: ${line}`);
   }
 
   /**
@@ -217,12 +227,22 @@ function jsonWho(line: string): Who {
   return who;
 }
 
-/** `* online: amy, bob` or `* #room: amy` (`nobody` when empty). */
+/**
+ * `* online: amy, bob` or `* #room: amy` (`nobody` when empty), and when more follow
+ * ` (more: /who * bob)` or ` (more: /who #room amy)`, whose last word is `next`.
+ */
 function textWho(line: string): Who {
-  const m = /^\* (online|#\S+): (.*)$/.exec(line);
+  const m = /^\* (online|#\S+): (.*?)(?: \(more: \/who (\*|#\S+) (\S+)\))?$/.exec(line);
   if (!m) throw new Error(`not a who line: ${line}`);
-  const users = m[2] === "nobody" ? [] : (m[2] as string).split(", ");
-  return m[1] === "online" ? { users } : { room: m[1] as string, users };
+  const [, where, names, hintWhere, next] = m as unknown as (string | undefined)[];
+  if (hintWhere !== undefined && hintWhere !== (where === "online" ? "*" : where))
+    throw new Error(`a who line whose hint names another list: ${line}`);
+  const users = names === "nobody" ? [] : (names as string).split(", ");
+  return {
+    ...(where !== "online" && { room: where as string }),
+    users,
+    ...(next !== undefined && { next }),
+  };
 }
 
 /** An event or reply in JSON mode; anything but the exact fields of its type is `other`. */
@@ -247,7 +267,8 @@ function fromText(line: string, me: string): Received {
       name: presence[1] as string,
       status: presence[2] as "online" | "offline",
     };
-  const message = /^\[\d\d:\d\d:\d\d\] (?:(#\S+|\*) )?(\S+): (.*)$/.exec(line);
+  // `[HH:MM:SS]` live, `[YYYY-MM-DD HH:MM:SS]` when it waited or was replayed.
+  const message = /^\[(?:\d{4}-\d\d-\d\d )?\d\d:\d\d:\d\d\] (?:(#\S+|\*) )?(\S+): (.*)$/.exec(line);
   if (message)
     return {
       kind: "message",
