@@ -12,6 +12,7 @@ import {
   nodeName,
   parseConfig,
   type RelayConfig,
+  RetryWhenBusy,
 } from "../../src/host/mod.ts";
 import { allClosed, denoApp } from "../deno/app.ts";
 
@@ -33,7 +34,8 @@ export async function startDeploy(config: RelayConfig): Promise<() => Promise<vo
     throw new Error("the edge entry keeps its store in Deno KV: set RELAY_STORE to a path");
   }
   const kv = await openKv(config.store);
-  const bus = new BroadcastBus(kv, { node: nodeName() });
+  // Its leases are commits with checks: tried again when another isolate holds the file.
+  const bus = new BroadcastBus(new RetryWhenBusy(kv), { node: nodeName() });
   const host = new Host(config, { store: new KvStore(kv), bus, auth: authModeOf(config) });
   await host.start();
   let stopping: Promise<void> | null = null;
