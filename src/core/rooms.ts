@@ -148,7 +148,7 @@ export function whoInRoom(
   s: Session,
   raw: string,
   re: Re,
-  after?: string | undefined,
+  after: string | undefined,
 ): void {
   const checked = checkRoom(raw);
   if (isError(checked)) return cx.error(s, re, checked.code, checked.message);

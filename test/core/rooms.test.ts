@@ -44,7 +44,7 @@ describe("who #room (docs/protocol.md §5, §12)", () => {
     ]);
   });
 
-  test("a room with 2500 online: the first page has 1000 names and next", () => {
+  test("a room with 2500 online is listed 1000 a page, next passed back as after", () => {
     const w = new World({ presence: "off" });
     const names = Array.from(
       { length: 2500 },
@@ -62,6 +62,18 @@ describe("who #room (docs/protocol.md §5, §12)", () => {
       online: 2500,
       next: want[999],
     });
+    // `next` passed back as `after`: every page once, and no `next` on the last.
+    if (page?.type !== "who") throw new Error("no who");
+    const seen = [...page.users];
+    let after = page.next;
+    while (after !== undefined) {
+      const [more] = to(1, w.cmd(1, { type: "who", room: "#big", after }));
+      if (more?.type !== "who") throw new Error("no who");
+      expect(more.online).toBe(2500);
+      seen.push(...more.users);
+      after = more.next;
+    }
+    expect(seen).toEqual(want);
     // The rooms list counts the same members online.
     expect(to(1, w.cmd(1, { type: "rooms" }))).toMatchObject([
       { rooms: [{ room: "#big", members: 2500, online: 2500 }] },

@@ -275,6 +275,13 @@ describe.each(["node", "deno"] as const)("§12 presence and lists on %s", (runti
         users: sorted(members.map((u) => u.name)),
         ...online,
       });
+      // A page after a name lists those after it.
+      const [first, ...rest] = sorted(members.map((u) => u.name));
+      expect(await looker.who({ room, after: first as string })).toEqual({
+        room,
+        users: rest,
+        ...online,
+      });
       for (const u of [...members, looker]) await u.quit();
     });
   });
