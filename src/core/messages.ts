@@ -202,6 +202,8 @@ export function receiveHeld(cx: Context, recipient: Session, queued: ChatMessage
   recipient.fromQueue ??= new Set();
   recipient.fromQueue.add(queued.id);
   answerWriter(recipient, queued);
+  // A private message exchanged links the two (docs/protocol.md §12, `shared`).
+  meet(cx, recipient, nameKey(queued.from));
   cx.push({
     type: "stream",
     conn: recipient.conn,

@@ -116,7 +116,13 @@ describe("JSON mode over TCP", () => {
     const ok = await alice.json();
     expect(ok).toEqual({ type: "ok", re: "m", id: expect.any(String) });
     expect(await alice.json()).toMatchObject({ type: "ok", re: "j", users: ["alice"] });
-    expect(await alice.json()).toEqual({ type: "who", re: "w", room: "#x", users: ["alice"] });
+    expect(await alice.json()).toEqual({
+      type: "who",
+      re: "w",
+      room: "#x",
+      users: ["alice"],
+      online: 1,
+    });
     expect(await alice.json()).toEqual({ type: "pong", re: "p" });
     expect(await bob.json()).toEqual({ type: "presence", name: "alice", status: "online" });
     const msg = await bob.json();
