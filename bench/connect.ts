@@ -1,30 +1,45 @@
 // The connect bench: N idle logged-in clients, and what each one costs the server in
 // resident memory, for the relay over TCP and WebSocket on Node and Deno beside servers that
-// do nothing but hold sockets (the floor a runtime sets) and ngircd. Loopback only; every
-// server it starts is killed at the end of its row.
+// do nothing but hold sockets (the floor a runtime sets) and ngircd. Node and Deno servers
+// run with their inspector on a loopback port, through which the bench asks for a full
+// garbage collection before it reads the RSS "after GC". Loopback only; every server it
+// starts is killed at the end of its row.
 //
 // Run alone: node --import tsx bench/connect.ts [--quick] [--only relay-node-tcp,...]
-//   [--n 5000] [--repeat 3]
+//   [--n 5000] [--repeat 3] [--env RELAY_RATE_LIMIT=20,...]
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { connect, type Socket } from "node:net";
 import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { rss, type Server, startNgircd, startRelay } from "./servers.ts";
+import { WebSocket } from "ws";
+import { rss, startNgircd } from "./servers.ts";
 
 /** What a row's clients speak once connected. */
 type Speech = "relay" | "irc" | "bare";
+
+/** A server under measure. */
+interface Running {
+  pid: number;
+  /** Where clients connect: tcp://host:port or ws://host:port/ws. */
+  url: string;
+  /** The inspector's WebSocket, to ask for a garbage collection; null for ngircd. */
+  inspector: string | null;
+  stop(): Promise<void>;
+}
 
 /** One server measured. */
 interface Row {
   /** Short name, for `--only`. */
   id: string;
   label: string;
-  transport: "tcp" | "ws";
   speech: Speech;
-  /** Starts the server for `n` clients; null when it cannot run here (not installed). */
-  start(n: number): Promise<Server> | null;
+  /**
+   * Starts the server for `n` clients (`env`: more settings for the relay); null when it
+   * cannot run here (not installed).
+   */
+  start(n: number, env: Record<string, string>): Promise<Running> | null;
   /** RSS per connection the row must stay under (bytes), if it has a target. */
   target?: number;
 }
@@ -34,10 +49,12 @@ interface Measured {
   row: Row;
   /** Time to log every client in (ms); null when the row did not run. */
   ms: number | null;
-  /** Resident memory with no client (bytes, after the warm-up). */
+  /** Resident memory with no client (bytes), after the warm-up and a garbage collection. */
   empty: number;
-  /** Resident memory per idle logged-in connection (bytes). */
-  perConn: number;
+  /** Resident memory per connection 1 s after the last login (bytes). */
+  prompt: number;
+  /** Resident memory per connection after a full garbage collection (bytes). */
+  collected: number;
   /** Why the row did not run, or where it stopped. */
   note?: string;
 }
@@ -95,28 +112,51 @@ Deno.serve({
 });
 `;
 
-/** Runs a baseline's source with `command`; resolves once it prints where it listens. */
-function startBare(command: string[], source: string): Promise<Server> {
-  const child = spawn(command[0] as string, [...command.slice(1), source], {
-    stdio: ["ignore", "pipe", "inherit"],
+const INSPECT = "--inspect=127.0.0.1:0";
+const NODE = [process.execPath, INSPECT, "-e"];
+const DENO = ["node_modules/deno/deno", "eval", INSPECT];
+
+/**
+ * Starts a server with its inspector on; resolves once it printed where `want` listens and
+ * where its inspector does.
+ */
+function startServer(
+  command: string[],
+  env: Record<string, string>,
+  want: "tcp" | "http",
+): Promise<Running> {
+  const child = spawn(command[0] as string, command.slice(1), {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
   });
   return new Promise((resolve, reject) => {
+    let at: string | null = null;
+    let inspector: string | null = null;
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error("baseline did not start"));
+      reject(new Error("server did not start"));
     }, 30_000);
-    child.once("exit", (code) => reject(new Error(`baseline ended (exit ${code})`)));
-    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
-      const m = /(tcp|http) listening on (\S+)/.exec(line);
-      if (!m) return;
+    child.once("exit", (code) => {
       clearTimeout(timer);
-      const at = m[2] as string;
-      resolve({
-        pid: child.pid as number,
-        tcp: `tcp://${at}`,
-        ws: `ws://${at}/ws`,
-        stop: () => kill(child),
-      });
+      reject(new Error(`server ended (exit ${code})`));
+    });
+    const ready = () => {
+      if (at === null || inspector === null) return;
+      clearTimeout(timer);
+      const url = want === "tcp" ? `tcp://${at}` : `ws://${at}/ws`;
+      resolve({ pid: child.pid as number, url, inspector, stop: () => kill(child) });
+    };
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
+      const m = new RegExp(`${want} listening on (\\S+)`).exec(line);
+      if (m) at = m[1] as string;
+      ready();
+    });
+    createInterface({ input: child.stderr as NodeJS.ReadableStream }).on("line", (line) => {
+      const m = /Debugger listening on (ws:\S+)/.exec(line);
+      if (m) inspector = m[1] as string;
+      // The inspector's own news (listening, attached, help) is not the server's.
+      else if (!/^Debugger |inspector|chrome:\/\/inspect/.test(line)) console.error(line);
+      ready();
     });
   });
 }
@@ -129,16 +169,36 @@ function kill(child: ChildProcess): Promise<void> {
   });
 }
 
-const NODE = [process.execPath, "-e"];
-const DENO = ["node_modules/deno/deno", "eval"];
-
-/** The relay for idle clients: no presence (as the old section), a memory store, room for n. */
-function relay(runtime: "node" | "deno", n: number): Promise<Server> {
-  return startRelay(runtime, {
-    RELAY_PRESENCE: "off",
+/**
+ * The relay for idle clients, as bench/servers.ts starts it (no rate limit, a memory
+ * store), with no presence (as the old connect section) and room for `n` clients.
+ */
+function relay(
+  runtime: "node" | "deno",
+  want: "tcp" | "http",
+  n: number,
+  env: Record<string, string>,
+): Promise<Running> {
+  const command =
+    runtime === "node"
+      ? [process.execPath, INSPECT, "--import", "tsx", "adapters/node/main.ts"]
+      : ["node_modules/deno/deno", "run", "-A", "--unstable-kv", INSPECT, "adapters/deno/main.ts"];
+  const settings = {
+    RELAY_TCP_PORT: "0",
+    RELAY_HTTP_PORT: "0",
+    RELAY_IRC_PORT: "off",
     RELAY_STORE: "memory",
+    RELAY_RATE_LIMIT: "0",
+    RELAY_PRESENCE: "off",
     RELAY_MAX_CONNECTIONS: String(n + WARMUP + 100),
-  });
+    ...env,
+  };
+  return startServer(command, settings, want);
+}
+
+async function ngircd(): Promise<Running> {
+  const server = await startNgircd();
+  return { pid: server.pid, url: server.tcp, inspector: null, stop: server.stop };
 }
 
 function installed(program: string): boolean {
@@ -149,67 +209,58 @@ const ROWS: Row[] = [
   {
     id: "ngircd",
     label: "ngircd (C, IRC)",
-    transport: "tcp",
     speech: "irc",
-    start: () => (installed("ngircd") ? startNgircd() : null),
+    start: () => (installed("ngircd") ? ngircd() : null),
   },
   {
     id: "bare-node-tcp",
     label: "bare Node net server",
-    transport: "tcp",
     speech: "bare",
-    start: () => startBare(NODE, BARE_NODE_TCP),
+    start: () => startServer([...NODE, BARE_NODE_TCP], {}, "tcp"),
   },
   {
     id: "bare-deno-tcp",
     label: "bare Deno.listen loop",
-    transport: "tcp",
     speech: "bare",
-    start: () => startBare(DENO, BARE_DENO_TCP),
+    start: () => startServer([...DENO, BARE_DENO_TCP], {}, "tcp"),
   },
   {
     id: "relay-node-tcp",
     label: "relay (Node, TCP)",
-    transport: "tcp",
     speech: "relay",
-    start: (n) => relay("node", n),
+    start: (n, env) => relay("node", "tcp", n, env),
     target: 5.5 * 1024,
   },
   {
     id: "relay-deno-tcp",
     label: "relay (Deno, TCP)",
-    transport: "tcp",
     speech: "relay",
-    start: (n) => relay("deno", n),
+    start: (n, env) => relay("deno", "tcp", n, env),
     target: 9 * 1024,
   },
   {
     id: "bare-node-ws",
     label: "bare ws server (Node)",
-    transport: "ws",
     speech: "bare",
-    start: () => startBare(NODE, BARE_NODE_WS),
+    start: () => startServer([...NODE, BARE_NODE_WS], {}, "http"),
   },
   {
     id: "bare-deno-ws",
     label: "bare Deno.upgradeWebSocket",
-    transport: "ws",
     speech: "bare",
-    start: () => startBare(DENO, BARE_DENO_WS),
+    start: () => startServer([...DENO, BARE_DENO_WS], {}, "http"),
   },
   {
     id: "relay-node-ws",
     label: "relay (Node, WebSocket)",
-    transport: "ws",
     speech: "relay",
-    start: (n) => relay("node", n),
+    start: (n, env) => relay("node", "http", n, env),
   },
   {
     id: "relay-deno-ws",
     label: "relay (Deno, WebSocket)",
-    transport: "ws",
     speech: "relay",
-    start: (n) => relay("deno", n),
+    start: (n, env) => relay("deno", "http", n, env),
   },
 ];
 
@@ -313,7 +364,16 @@ async function openAll(url: string, speech: Speech, prefix: string, n: number): 
   const lane = async () => {
     while (next < n) {
       const i = next++;
-      sockets[i] = await open(url, speech, `${prefix}${i}`);
+      // A server under a storm of connections may reset one: try again, a few times.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          sockets[i] = await open(url, speech, `${prefix}${i}`);
+          break;
+        } catch (e) {
+          if (attempt === 5) throw e;
+          await sleep(100 * attempt);
+        }
+      }
       sockets[i]?.on("error", ignore);
     }
   };
@@ -327,40 +387,60 @@ function closeAll(sockets: (Socket | undefined)[]): void {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The server's RSS once it stopped moving: read each second until two agree within 1% (at most 6 s). */
-async function settledRss(pid: number): Promise<number> {
-  let last = await rss(pid);
-  for (let i = 0; i < 6; i++) {
-    await sleep(1000);
-    const now = await rss(pid);
-    if (Math.abs(now - last) <= last * 0.01) return now;
-    last = now;
+/**
+ * Asks a server, through its inspector, for a full garbage collection (twice: what the
+ * first frees may let more go), then gives it half a second to hand pages back.
+ */
+async function collectGarbage(inspector: string | null): Promise<void> {
+  if (inspector === null) return;
+  const ws = new WebSocket(inspector);
+  try {
+    await new Promise((resolve, reject) => {
+      ws.once("open", resolve);
+      ws.once("error", reject);
+    });
+    for (let id = 1; id <= 2; id++) {
+      const done = new Promise((resolve) =>
+        ws.on("message", (data) => {
+          if ((JSON.parse(String(data)) as { id?: number }).id === id) resolve(null);
+        }),
+      );
+      ws.send(JSON.stringify({ id, method: "HeapProfiler.collectGarbage" }));
+      await done;
+    }
+  } finally {
+    ws.close();
   }
-  return last;
+  await sleep(500);
 }
 
 /**
  * Measures one row: a warm-up of `WARMUP` clients that log in and leave (so that code loaded
- * and compiled at the first login is not counted per connection), the settled RSS, `n`
- * clients logged in and idle, the settled RSS again.
+ * and compiled at the first login is not counted per connection), the RSS empty after a
+ * garbage collection, `n` clients logged in and idle, the RSS 1 s later, and again after a
+ * garbage collection.
  */
-async function measure(row: Row, n: number): Promise<Measured> {
-  const starting = row.start(n);
-  if (!starting) return { row, ms: null, empty: 0, perConn: 0, note: "not installed" };
+async function measure(row: Row, n: number, env: Record<string, string>): Promise<Measured> {
+  const none = { row, ms: null, empty: 0, prompt: 0, collected: 0 };
+  const starting = row.start(n, env);
+  if (!starting) return { ...none, note: "not installed" };
   const server = await starting;
-  const url = row.transport === "tcp" ? server.tcp : (server.ws as string);
   let sockets: Socket[] = [];
   try {
-    closeAll(await openAll(url, row.speech, "w", WARMUP));
-    await sleep(500);
-    const empty = await settledRss(server.pid);
+    closeAll(await openAll(server.url, row.speech, "w", WARMUP));
+    await sleep(1000);
+    await collectGarbage(server.inspector);
+    const empty = await rss(server.pid);
     const started = performance.now();
-    sockets = await openAll(url, row.speech, "u", n);
+    sockets = await openAll(server.url, row.speech, "u", n);
     const ms = performance.now() - started;
-    const full = await settledRss(server.pid);
-    return { row, ms, empty, perConn: (full - empty) / n };
+    await sleep(1000);
+    const prompt = (await rss(server.pid)) - empty;
+    await collectGarbage(server.inspector);
+    const collected = (await rss(server.pid)) - empty;
+    return { row, ms, empty, prompt: prompt / n, collected: collected / n };
   } catch (e) {
-    return { row, ms: null, empty: 0, perConn: 0, note: `failed: ${String(e)}` };
+    return { ...none, note: `failed: ${String(e)}` };
   } finally {
     closeAll(sockets);
     await server.stop();
@@ -385,17 +465,40 @@ function table(title: string, header: string[], rows: string[][]): void {
 
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
 
+/** The median of each figure over the runs of a row that ran; the first run if none did. */
+function medians(runs: Measured[]): Measured {
+  const good = runs.filter((m) => m.ms !== null);
+  if (good.length === 0) return runs[0] as Measured;
+  return {
+    row: (good[0] as Measured).row,
+    ms: median(good.map((m) => m.ms as number)),
+    empty: median(good.map((m) => m.empty)),
+    prompt: median(good.map((m) => m.prompt)),
+    collected: median(good.map((m) => m.collected)),
+  };
+}
+
+/** Whether a row meets its target, 1 s after the logins and after a garbage collection. */
+function verdict(m: Measured): string {
+  const target = m.row.target;
+  if (!target) return "";
+  const says = (x: number) => (x <= target ? "met" : "NOT met");
+  return `at most ${kb(target)}: ${says(m.prompt)} at 1 s, ${says(m.collected)} after GC`;
+}
+
 /**
  * Runs the connect bench and prints its table: for each server, the time to log in `n`
- * idle clients (10,000, or 2,000 when `quick`), its RSS before, and its RSS per connection,
- * with the targets of the relay's TCP rows. `only` picks rows by id; `repeat` takes the
- * median of that many runs of each row.
+ * idle clients (10,000, or 2,000 when `quick`), its RSS before, and its RSS per connection
+ * 1 s after the logins and after a full garbage collection, with the targets of the relay's
+ * TCP rows. `only` picks rows by id; `repeat` takes the median of that many runs of each
+ * row; `env` adds settings to the relay's.
  */
 export async function connectBench(opts: {
   quick: boolean;
   only?: string[];
   n?: number;
   repeat?: number;
+  env?: Record<string, string>;
 }): Promise<void> {
   const n = opts.n ?? (opts.quick ? 2000 : 10_000);
   const repeat = opts.repeat ?? 1;
@@ -404,38 +507,39 @@ export async function connectBench(opts: {
   for (const row of rows) {
     const runs: Measured[] = [];
     for (let i = 0; i < repeat; i++) {
-      const m = await measure(row, n);
+      const m = await measure(row, n, opts.env ?? {});
       runs.push(m);
       if (m.ms === null) break;
     }
-    const good = runs.filter((m) => m.ms !== null);
-    if (good.length === 0) results.push(runs[0] as Measured);
-    else
-      results.push({
-        row,
-        ms: median(good.map((m) => m.ms as number)),
-        empty: median(good.map((m) => m.empty)),
-        perConn: median(good.map((m) => m.perConn)),
-      });
+    results.push(medians(runs));
   }
+  const settings = Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${v}`);
   table(
     `connect: ${n} clients log in and stay idle (after ${WARMUP} came and went)${
       repeat > 1 ? `, medians of ${repeat}` : ""
-    }`,
-    ["server", "time to log all in", "RSS before", "RSS per connection", "target"],
-    results.map(({ row, ms, empty, perConn, note }) => {
-      if (ms === null) return [row.label, note ?? "-", "-", "-", "-"];
-      const target = row.target
-        ? `at most ${kb(row.target)}: ${perConn <= row.target ? "met" : "NOT met"}`
-        : "";
+    }${settings.length > 0 ? `; relay with ${settings.join(" ")}` : ""}`,
+    [
+      "server",
+      "time to log all in",
+      "RSS before",
+      "RSS per connection, 1 s after",
+      "after GC",
+      "target",
+    ],
+    results.map((m) => {
+      if (m.ms === null) return [m.row.label, m.note ?? "-", "-", "-", "-", "-"];
       return [
-        row.label,
-        `${Math.round(ms)} ms`,
-        `${(empty / 1024 / 1024).toFixed(0)} MB`,
-        kb(perConn),
-        target,
+        m.row.label,
+        `${Math.round(m.ms)} ms`,
+        `${(m.empty / 2 ** 20).toFixed(0)} MB`,
+        kb(m.prompt),
+        kb(m.collected),
+        verdict(m),
       ];
     }),
+  );
+  console.log(
+    '\n"after GC": after a full garbage collection, asked of the server through its inspector (not ngircd)',
   );
 }
 
@@ -446,6 +550,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
       only: { type: "string" },
       n: { type: "string" },
       repeat: { type: "string" },
+      env: { type: "string" },
     },
   });
   await connectBench({
@@ -453,5 +558,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
     ...(values.only && { only: values.only.split(",") }),
     ...(values.n && { n: Number(values.n) }),
     ...(values.repeat && { repeat: Number(values.repeat) }),
+    ...(values.env && {
+      env: Object.fromEntries(values.env.split(",").map((kv) => kv.split("=", 2))),
+    }),
   });
 }
