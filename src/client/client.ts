@@ -1,10 +1,17 @@
 import type { Reply, Event as ServerEvent } from "../core/types.ts";
-import { backoffDelay, RECONNECT_DEFAULTS, type ReconnectOptions } from "./backoff.ts";
+import { RECONNECT_DEFAULTS, type ReconnectOptions } from "./backoff.ts";
 import { RelayError } from "./errors.ts";
 import { RelayEvents } from "./events.ts";
+import { Heartbeat } from "./heartbeat.ts";
 import { type HistoryOptions, historyMessages, historyPages } from "./history.ts";
-import { RecentIds } from "./recent-ids.ts";
-import type { Connection, Transport } from "./transport.ts";
+import { readFrame } from "./incoming.ts";
+import { type Link, openLink } from "./link.ts";
+import { logIn, logOut } from "./login.ts";
+import type { CloseOptions, RelayClientOptions } from "./options.ts";
+import { Reconnector } from "./reconnect.ts";
+import { Requests, type Waiting } from "./requests.ts";
+import { ResumePoint } from "./resume.ts";
+import type { Transport } from "./transport.ts";
 import type {
   ChatMessage,
   ClientCommand,
@@ -14,71 +21,10 @@ import type {
   ReplyFor,
   Welcome,
 } from "./types.ts";
-import { type WebSocketConstructor, webSocketTransport } from "./websocket.ts";
-
-/** How to reach the relay, who to be, and how to behave when the connection drops. */
-export interface RelayClientOptions {
-  /** `ws://host:port/ws` or `wss://...`; or give `transport` instead. */
-  url?: string;
-  /** The WebSocket class for `url` (default: the runtime's global one; Node 20 has none). */
-  WebSocket?: WebSocketConstructor;
-  /** Any other way to reach the relay, e.g. TCP (`adapters/node/client-tcp.ts`). */
-  transport?: Transport;
-  name: string;
-  /** The name's password (registers it if the name has none, docs/protocol.md §6). */
-  password?: string;
-  /** A JWT, for a relay in token mode. */
-  token?: string;
-  /** A session secret of an earlier `welcome`, e.g. kept by a program between runs. */
-  session?: string;
-  /** The newest message id the program saw in an earlier run: the first login resumes after it. */
-  since?: string;
-  /** How to reconnect (see {@link ReconnectOptions}); `false` never reconnects. */
-  reconnect?: ReconnectOptions | false;
-  /**
-   * How many requests may wait for a connection while there is none (default 100); past
-   * that they fail with `backlog_full`. `0` fails each at once with `not_connected`.
-   */
-  maxBacklog?: number;
-  /**
-   * How often a quiet connection is checked with a `ping` (default 30 s; `0`: never). A
-   * connection that answers nothing for a whole period is dropped and reconnected.
-   */
-  heartbeatMs?: number;
-}
-
-/** What `close` sends to the server. */
-export interface CloseOptions {
-  /** End the session secret on the server too (`quit` with `forget`, docs/protocol.md §11.5). */
-  forget?: boolean;
-  /** The `reason` of the `quit`. */
-  reason?: string;
-}
-
-/** The most conversations asked for a resume baseline at a login (see `#baseline`). */
-const BASELINE_MAX = 10;
-
-/** How long `close` waits for the server's `bye` before it drops the connection anyway. */
-const CLOSE_TIMEOUT_MS = 2000;
+import { webSocketTransport } from "./websocket.ts";
 
 // The server ended the session on purpose: coming back would fight the operator or the user.
 const FINAL_BYES = new Set(["kicked", "replaced"]);
-// A refusal a new attempt cannot cure. Not `auth_failed`: credentials that worked may fail
-// while the server's store is away (docs/protocol.md §9), so that one is tried again.
-const FATAL_LOGIN = new Set(["bad_name"]);
-
-interface Waiting {
-  command: object;
-  resolve(reply: Reply): void;
-  reject(error: Error): void;
-}
-
-/** One connection, from `open` until it ends. */
-interface Link {
-  conn: Connection | null;
-  ended: boolean;
-  loggedIn: boolean;
-}
 
 /**
  * A client of the relay for programs: it logs in, matches each request to its reply,
@@ -109,25 +55,19 @@ export class RelayClient extends RelayEvents {
   readonly #transport: Transport;
   readonly #options: RelayClientOptions;
   readonly #reconnect: Required<ReconnectOptions> | null;
-  readonly #maxBacklog: number;
-  readonly #heartbeatMs: number;
-  readonly #recent = new RecentIds();
-  readonly #inflight = new Map<string, Waiting>();
-  #backlog: Waiting[] = [];
+  readonly #requests: Requests;
+  readonly #heartbeat: Heartbeat;
+  readonly #reconnector = new Reconnector();
+  readonly #resume: ResumePoint;
   #link: Link | null = null;
   #name: string;
   #session: string | undefined;
-  #since: string | undefined;
-  #seq = 0;
   #connecting: Promise<Welcome> | null = null;
   #closing: Promise<void> | null = null;
   #stopped = false;
   #everOpen = false;
   #finished = false;
   #bye: RelayClientEvents["bye"]["reason"] | undefined;
-  #sleeping: { timer: ReturnType<typeof setTimeout>; wake(): void } | null = null;
-  #heartbeat: ReturnType<typeof setInterval> | undefined;
-  #heard = false;
 
   /**
    * Makes a client; nothing is sent before `connect()`. Throws a `TypeError` when neither
@@ -145,11 +85,11 @@ export class RelayClient extends RelayEvents {
     else throw new TypeError("RelayClient needs a `url` or a `transport`");
     this.#reconnect =
       options.reconnect === false ? null : { ...RECONNECT_DEFAULTS, ...options.reconnect };
-    this.#maxBacklog = options.maxBacklog ?? 100;
-    this.#heartbeatMs = options.heartbeatMs ?? 30_000;
+    this.#requests = new Requests(options.maxBacklog ?? 100);
+    this.#heartbeat = new Heartbeat(options.heartbeatMs ?? 30_000);
     this.#name = options.name;
     this.#session = options.session;
-    this.#since = options.since;
+    this.#resume = new ResumePoint(options.since);
   }
 
   /** The name as the server shows it (after a login), else as given. */
@@ -164,7 +104,7 @@ export class RelayClient extends RelayEvents {
 
   /** The newest message id seen (events and the ids of own sends): keep it with `session`. */
   get since(): string | undefined {
-    return this.#since;
+    return this.#resume.since;
   }
 
   /** Whether the client is logged in right now. */
@@ -214,16 +154,8 @@ export class RelayClient extends RelayEvents {
       const link = this.#link;
       if (link?.loggedIn) return this.#transmit(link, waiting);
       if (this.#stopped) return reject(closedError("the client was closed"));
-      if (this.#maxBacklog === 0) return reject(new RelayError("not_connected", "not connected"));
-      if (this.#backlog.length >= this.#maxBacklog) {
-        return reject(
-          new RelayError(
-            "backlog_full",
-            `${this.#maxBacklog} requests already wait for a connection`,
-          ),
-        );
-      }
-      this.#backlog.push(waiting);
+      const refused = this.#requests.hold(waiting);
+      if (refused !== null) reject(refused);
     }) as Promise<ReplyFor<C>>;
   }
 
@@ -272,22 +204,16 @@ export class RelayClient extends RelayEvents {
 
   /** One attempt: open a connection and log in on it. */
   async #attempt(): Promise<Welcome> {
-    const link: Link = { conn: null, ended: false, loggedIn: false };
-    try {
-      link.conn = await this.#transport.open({
-        frame: (text) => {
-          if (this.#link === link) this.#frame(text);
-        },
-        closed: () => {
-          link.ended = true;
-          if (this.#link === link) this.#ended(link);
-        },
-      });
-    } catch (cause) {
-      throw new RelayError("connect_failed", `cannot connect: ${describe(cause)}`, { cause });
-    }
+    const link = await openLink(this.#transport, {
+      frame: (link, text) => {
+        if (this.#link === link) this.#frame(text);
+      },
+      closed: (link) => {
+        if (this.#link === link) this.#ended(link);
+      },
+    });
     if (this.#stopped || link.ended) {
-      link.conn.close();
+      link.conn?.close();
       throw this.#stopped
         ? closedError("the client was closed")
         : new RelayError("connection_lost", "the connection ended before the login");
@@ -305,28 +231,16 @@ export class RelayClient extends RelayEvents {
     }
   }
 
-  async #logIn(link: Link): Promise<Welcome> {
-    const withSession = this.#session !== undefined;
-    try {
-      return await this.#send(link, this.#loginCommand());
-    } catch (error) {
-      // The session ended (expired, forgotten, or a store that was lost): log in as at first.
-      if (!(withSession && error instanceof RelayError && error.code === "auth_failed"))
-        throw error;
-      this.#session = undefined;
-      return await this.#send(link, this.#loginCommand());
-    }
-  }
-
-  #loginCommand(): CommandOf<"login"> {
+  /** Logs in on `link` (see {@link logIn}). */
+  #logIn(link: Link): Promise<Welcome> {
     const { name, password, token } = this.#options;
-    const session = this.#session;
-    return {
-      type: "login",
-      name,
-      ...(session !== undefined ? { session } : { password, token }),
-      ...(this.#since !== undefined && { since: this.#since }),
-    };
+    return logIn(
+      (command) => this.#send<Welcome>(link, command),
+      { name, password, token, session: this.#session, since: this.#resume.since },
+      () => {
+        this.#session = undefined;
+      },
+    );
   }
 
   #welcomed(link: Link, welcome: Welcome): void {
@@ -334,30 +248,19 @@ export class RelayClient extends RelayEvents {
     this.#everOpen = true;
     this.#name = welcome.name;
     if (welcome.session !== undefined) this.#session = welcome.session;
-    this.#startHeartbeat(link);
-    const backlog = this.#backlog;
-    this.#backlog = [];
-    for (const waiting of backlog) this.#transmit(link, waiting);
+    this.#heartbeat.start({
+      current: () => this.#link === link,
+      ping: () => this.#send(link, { type: "ping" }),
+      dead: () => this.#drop(link),
+    });
+    for (const waiting of this.#requests.takeBacklog()) this.#transmit(link, waiting);
     this.#baseline(link, ["*", ...welcome.rooms]);
     this.emit("open", welcome);
   }
 
-  /**
-   * Until a message id was seen there is nothing to resume from: take the newest id of
-   * these conversations (`*` and rooms), so that a drop before the first message loses
-   * none of what follows. Asks at most {@link BASELINE_MAX} of them, once an id is known never.
-   */
+  /** Takes a resume point from `conversations` while none is known (see {@link ResumePoint}). */
   #baseline(link: Link, conversations: string[]): void {
-    if (this.#since !== undefined) return;
-    for (const conversation of conversations.slice(0, BASELINE_MAX)) {
-      this.#send<HistoryReply>(link, { type: "history", with: conversation, limit: 1 }).then(
-        (page) => {
-          const newest = page.messages.at(-1);
-          if (newest !== undefined) this.#saw(newest.id);
-        },
-        () => {},
-      );
-    }
+    this.#resume.baseline((command) => this.#send<HistoryReply>(link, command), conversations);
   }
 
   /** Sends a command of the client's own (login, ping, quit) on `link`, logged in or not. */
@@ -368,42 +271,21 @@ export class RelayClient extends RelayEvents {
   }
 
   #transmit(link: Link, waiting: Waiting): void {
-    const id = `c${++this.#seq}`;
-    this.#inflight.set(id, waiting);
-    link.conn?.send(JSON.stringify({ ...waiting.command, id }));
+    this.#requests.transmit(link.conn, waiting);
   }
 
   #frame(text: string): void {
-    let msg: unknown;
-    try {
-      msg = JSON.parse(text);
-    } catch {
-      return;
-    }
-    if (
-      typeof msg !== "object" ||
-      msg === null ||
-      typeof (msg as { type?: unknown }).type !== "string"
-    ) {
-      return;
-    }
-    this.#heard = true;
-    // Replies carry `re`; events never do (docs/protocol.md §5).
-    if ("re" in msg) this.#reply(msg as Reply);
-    else this.#event(msg as ServerEvent);
+    const incoming = readFrame(text);
+    if (incoming === null) return;
+    this.#heartbeat.heard();
+    if ("reply" in incoming) this.#reply(incoming.reply);
+    else this.#event(incoming.event);
   }
 
   #reply(reply: Reply): void {
-    // Replies come in order: one whose frame the server could not read (`re` null)
-    // answers the oldest request.
-    const id = reply.re === null ? this.#inflight.keys().next().value : reply.re;
-    const waiting = id === undefined ? undefined : this.#inflight.get(id);
-    if (id === undefined || waiting === undefined) return;
-    this.#inflight.delete(id);
-    if (reply.type === "ok" && reply.id !== undefined) {
-      this.#saw(reply.id);
-      this.#recent.add(reply.id);
-    }
+    const waiting = this.#requests.answered(reply.re);
+    if (waiting === undefined) return;
+    if (reply.type === "ok" && reply.id !== undefined) this.#resume.sent(reply.id);
     if (reply.type === "bye") this.#bye = reply.reason;
     if (reply.type === "ok" && reply.users !== undefined && reply.room !== undefined) {
       const link = this.#link;
@@ -416,9 +298,7 @@ export class RelayClient extends RelayEvents {
   #event(event: ServerEvent): void {
     switch (event.type) {
       case "message":
-        if (typeof event.id !== "string" || this.#recent.has(event.id)) return;
-        this.#recent.add(event.id);
-        this.#saw(event.id);
+        if (typeof event.id !== "string" || !this.#resume.fresh(event.id)) return;
         return this.emit("message", event);
       case "presence":
         return this.emit("presence", event);
@@ -437,19 +317,11 @@ export class RelayClient extends RelayEvents {
     }
   }
 
-  #saw(id: string): void {
-    if (this.#since === undefined || id > this.#since) this.#since = id;
-  }
-
   /** The current connection ended (the peer closed it, or the client dropped it). */
   #ended(link: Link): void {
     this.#link = null;
-    clearInterval(this.#heartbeat);
-    const lost = [...this.#inflight.values()];
-    this.#inflight.clear();
-    for (const waiting of lost) {
-      waiting.reject(new RelayError("connection_lost", "the connection ended before the reply"));
-    }
+    this.#heartbeat.stop();
+    this.#requests.failInflight();
     // An attempt that had not logged in yet fails through its login's rejection.
     if (!link.loggedIn) return;
     const reason = this.#bye;
@@ -458,42 +330,11 @@ export class RelayClient extends RelayEvents {
       return this.#finish({ reason });
     }
     this.emit("close", { reconnect: true, ...(reason !== undefined && { reason }) });
-    void this.#reconnectLoop(this.#reconnect);
-  }
-
-  async #reconnectLoop(options: Required<ReconnectOptions>): Promise<void> {
-    let error: Error | undefined;
-    for (let attempt = 0; !this.#stopped; attempt++) {
-      if (attempt >= options.maxAttempts) {
-        const cause = error;
-        return this.#giveUp(
-          new RelayError("connect_failed", `gave up after ${attempt} attempts to reconnect`, {
-            cause,
-          }),
-        );
-      }
-      const delayMs = backoffDelay(attempt, options);
-      this.emit("reconnecting", { attempt: attempt + 1, delayMs, ...(error && { error }) });
-      await this.#sleep(delayMs);
-      if (this.#stopped) return;
-      try {
-        await this.#attempt();
-        return;
-      } catch (e) {
-        error = e instanceof Error ? e : new Error(String(e));
-        if (this.#stopped) return;
-        if (e instanceof RelayError && FATAL_LOGIN.has(e.code)) return this.#giveUp(e);
-      }
-    }
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const wake = () => {
-        this.#sleeping = null;
-        resolve();
-      };
-      this.#sleeping = { timer: setTimeout(wake, ms), wake };
+    void this.#reconnector.run(this.#reconnect, {
+      stopped: () => this.#stopped,
+      attempt: () => this.#attempt(),
+      reconnecting: (info) => this.emit("reconnecting", info),
+      giveUp: (error) => this.#giveUp(error),
     });
   }
 
@@ -506,18 +347,13 @@ export class RelayClient extends RelayEvents {
   #stop(cause: Error): void {
     if (this.#stopped) return;
     this.#stopped = true;
-    clearInterval(this.#heartbeat);
-    if (this.#sleeping) {
-      clearTimeout(this.#sleeping.timer);
-      this.#sleeping.wake();
-    }
-    const backlog = this.#backlog;
-    this.#backlog = [];
-    const error =
+    this.#heartbeat.stop();
+    this.#reconnector.wake();
+    this.#requests.failBacklog(
       cause instanceof RelayError && cause.code === "closed"
         ? cause
-        : closedError(`the client stopped: ${cause.message}`, cause);
-    for (const waiting of backlog) waiting.reject(error);
+        : closedError(`the client stopped: ${cause.message}`, cause),
+    );
   }
 
   /** The client is done for good: says so once, if it ever was logged in. */
@@ -537,42 +373,11 @@ export class RelayClient extends RelayEvents {
     if (this.#link === link) this.#ended(link);
   }
 
-  #startHeartbeat(link: Link): void {
-    if (this.#heartbeatMs <= 0) return;
-    clearInterval(this.#heartbeat);
-    let pinging = false;
-    this.#heard = true;
-    this.#heartbeat = setInterval(() => {
-      if (this.#link !== link) return;
-      // A ping out for a whole period and not a frame since: the connection is dead.
-      if (pinging && !this.#heard) return this.#drop(link);
-      this.#heard = false;
-      if (pinging) return;
-      pinging = true;
-      this.#send(link, { type: "ping" }).then(
-        () => {
-          pinging = false;
-        },
-        () => {},
-      );
-    }, this.#heartbeatMs);
-  }
-
   async #shutdown(options: CloseOptions): Promise<void> {
     const link = this.#link;
     this.#stop(closedError("the client was closed"));
     if (link?.loggedIn && !link.ended) {
-      const quit = this.#send(link, {
-        type: "quit",
-        ...(options.reason !== undefined && { reason: options.reason }),
-        ...(options.forget && { forget: true }),
-      });
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const late = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, CLOSE_TIMEOUT_MS);
-      });
-      await Promise.race([quit.catch(() => {}), late]);
-      clearTimeout(timer);
+      await logOut((command) => this.#send(link, command), options);
     }
     if (options.forget) this.#session = undefined;
     if (link !== null) this.#drop(link);
@@ -582,8 +387,4 @@ export class RelayClient extends RelayEvents {
 
 function closedError(message: string, cause?: Error): RelayError {
   return new RelayError("closed", message, cause ? { cause } : undefined);
-}
-
-function describe(cause: unknown): string {
-  return cause instanceof Error ? cause.message : String(cause);
 }

@@ -20,6 +20,7 @@ export * from "./client.ts";
 export * from "./errors.ts";
 export * from "./events.ts";
 export * from "./history.ts";
+export * from "./options.ts";
 export * from "./recent-ids.ts";
 export * from "./transport.ts";
 export * from "./types.ts";

@@ -75,6 +75,45 @@ export const PAGE_SCRIPT = `"use strict";
     }
   };
 
+  // src/client/heartbeat.ts
+  var Heartbeat = class {
+    #periodMs;
+    #timer;
+    #heard = false;
+    constructor(periodMs) {
+      this.#periodMs = periodMs;
+    }
+    /** A frame came from the server: the connection is alive. */
+    heard() {
+      this.#heard = true;
+    }
+    /** Starts watching a connection (and stops watching the one before). */
+    start(checks) {
+      if (this.#periodMs <= 0) return;
+      this.stop();
+      let pinging = false;
+      this.#heard = true;
+      this.#timer = setInterval(() => {
+        if (!checks.current()) return;
+        if (pinging && !this.#heard) return checks.dead();
+        this.#heard = false;
+        if (pinging) return;
+        pinging = true;
+        checks.ping().then(
+          () => {
+            pinging = false;
+          },
+          () => {
+          }
+        );
+      }, this.#periodMs);
+    }
+    /** Stops checking. */
+    stop() {
+      clearInterval(this.#timer);
+    }
+  };
+
   // src/client/history.ts
   async function* historyPages(request, conversation, options = {}) {
     let before = options.before;
@@ -103,6 +142,180 @@ export const PAGE_SCRIPT = `"use strict";
     }
   }
 
+  // src/client/incoming.ts
+  function readFrame(text) {
+    let msg;
+    try {
+      msg = JSON.parse(text);
+    } catch {
+      return null;
+    }
+    if (typeof msg !== "object" || msg === null || typeof msg.type !== "string") {
+      return null;
+    }
+    return "re" in msg ? { reply: msg } : { event: msg };
+  }
+
+  // src/client/link.ts
+  async function openLink(transport, events) {
+    const link = { conn: null, ended: false, loggedIn: false };
+    try {
+      link.conn = await transport.open({
+        frame: (text) => events.frame(link, text),
+        closed: () => {
+          link.ended = true;
+          events.closed(link);
+        }
+      });
+    } catch (cause) {
+      const why = cause instanceof Error ? cause.message : String(cause);
+      throw new RelayError("connect_failed", \`cannot connect: \${why}\`, { cause });
+    }
+    return link;
+  }
+
+  // src/client/login.ts
+  var QUIT_TIMEOUT_MS = 2e3;
+  async function logIn(send, state, sessionEnded) {
+    const { name, password, token, session, since } = state;
+    const command = (session2) => ({
+      type: "login",
+      name,
+      ...session2 !== void 0 ? { session: session2 } : { password, token },
+      ...since !== void 0 && { since }
+    });
+    if (session === void 0) return await send(command(void 0));
+    try {
+      return await send(command(session));
+    } catch (error) {
+      if (!(error instanceof RelayError && error.code === "auth_failed")) throw error;
+      sessionEnded();
+      return await send(command(void 0));
+    }
+  }
+  async function logOut(send, options) {
+    const quit = send({
+      type: "quit",
+      ...options.reason !== void 0 && { reason: options.reason },
+      ...options.forget && { forget: true }
+    });
+    let timer;
+    const late = new Promise((resolve) => {
+      timer = setTimeout(resolve, QUIT_TIMEOUT_MS);
+    });
+    await Promise.race([quit.catch(() => {
+    }), late]);
+    clearTimeout(timer);
+  }
+
+  // src/client/reconnect.ts
+  var FATAL_LOGIN = /* @__PURE__ */ new Set(["bad_name"]);
+  var Reconnector = class {
+    #sleeping = null;
+    /** Runs the loop until it succeeds, gives up or the client stops. */
+    async run(options, steps) {
+      let error;
+      for (let attempt = 0; !steps.stopped(); attempt++) {
+        if (attempt >= options.maxAttempts) {
+          const cause = error;
+          return steps.giveUp(
+            new RelayError("connect_failed", \`gave up after \${attempt} attempts to reconnect\`, {
+              cause
+            })
+          );
+        }
+        const delayMs = backoffDelay(attempt, options);
+        steps.reconnecting({ attempt: attempt + 1, delayMs, ...error && { error } });
+        await this.#sleep(delayMs);
+        if (steps.stopped()) return;
+        try {
+          await steps.attempt();
+          return;
+        } catch (e) {
+          error = e instanceof Error ? e : new Error(String(e));
+          if (steps.stopped()) return;
+          if (e instanceof RelayError && FATAL_LOGIN.has(e.code)) return steps.giveUp(e);
+        }
+      }
+    }
+    /** Ends the current wait at once (the client stopped). */
+    wake() {
+      if (this.#sleeping === null) return;
+      clearTimeout(this.#sleeping.timer);
+      this.#sleeping.wake();
+    }
+    #sleep(ms) {
+      return new Promise((resolve) => {
+        const wake = () => {
+          this.#sleeping = null;
+          resolve();
+        };
+        this.#sleeping = { timer: setTimeout(wake, ms), wake };
+      });
+    }
+  };
+
+  // src/client/requests.ts
+  var Requests = class {
+    #maxBacklog;
+    #inflight = /* @__PURE__ */ new Map();
+    #backlog = [];
+    #seq = 0;
+    constructor(maxBacklog) {
+      this.#maxBacklog = maxBacklog;
+    }
+    /** Gives the request an id, remembers it until its reply, and sends it on \`conn\`. */
+    transmit(conn, waiting) {
+      const id = \`c\${++this.#seq}\`;
+      this.#inflight.set(id, waiting);
+      conn?.send(JSON.stringify({ ...waiting.command, id }));
+    }
+    /**
+     * Keeps a request for the next connection; returns the error to reject it with instead
+     * when it cannot wait (\`not_connected\` with no backlog at all, else \`backlog_full\`).
+     */
+    hold(waiting) {
+      if (this.#maxBacklog === 0) return new RelayError("not_connected", "not connected");
+      if (this.#backlog.length >= this.#maxBacklog) {
+        return new RelayError(
+          "backlog_full",
+          \`\${this.#maxBacklog} requests already wait for a connection\`
+        );
+      }
+      this.#backlog.push(waiting);
+      return null;
+    }
+    /** The requests that waited for a connection, in order; none wait afterwards. */
+    takeBacklog() {
+      const backlog = this.#backlog;
+      this.#backlog = [];
+      return backlog;
+    }
+    /**
+     * The request a reply answers, no longer in flight: the one whose id is \`re\`, or, for a
+     * reply to a frame the server could not read (\`re\` null), the oldest, as replies come
+     * in order.
+     */
+    answered(re) {
+      const id = re === null ? this.#inflight.keys().next().value : re;
+      const waiting = id === void 0 ? void 0 : this.#inflight.get(id);
+      if (id !== void 0 && waiting !== void 0) this.#inflight.delete(id);
+      return waiting;
+    }
+    /** The connection ended: every request in flight fails with \`connection_lost\`. */
+    failInflight() {
+      const lost = [...this.#inflight.values()];
+      this.#inflight.clear();
+      for (const waiting of lost) {
+        waiting.reject(new RelayError("connection_lost", "the connection ended before the reply"));
+      }
+    }
+    /** No connection will come: every request waiting for one fails with \`error\`. */
+    failBacklog(error) {
+      for (const waiting of this.takeBacklog()) waiting.reject(error);
+    }
+  };
+
   // src/client/recent-ids.ts
   var RecentIds = class {
     #ids = /* @__PURE__ */ new Set();
@@ -124,6 +337,54 @@ export const PAGE_SCRIPT = `"use strict";
           break;
         }
       }
+    }
+  };
+
+  // src/client/resume.ts
+  var BASELINE_MAX = 10;
+  var ResumePoint = class {
+    #recent = new RecentIds();
+    #since;
+    constructor(since) {
+      this.#since = since;
+    }
+    /** The newest message id seen; undefined before any. */
+    get since() {
+      return this.#since;
+    }
+    /** A message event's id: whether it is new (then it is remembered), or emitted before. */
+    fresh(id) {
+      if (this.#recent.has(id)) return false;
+      this.#recent.add(id);
+      this.#saw(id);
+      return true;
+    }
+    /** The id of a message this client sent (its \`ok\`): a resume need not bring it back. */
+    sent(id) {
+      this.#saw(id);
+      this.#recent.add(id);
+    }
+    /**
+     * Until a message id was seen there is nothing to resume from: takes the newest id of
+     * these conversations (\`*\` and rooms), asking \`history\` with \`limit: 1\`, so that a drop
+     * before the first message loses none of what follows. Asks at most 10 of them, and
+     * nothing once an id is known.
+     */
+    baseline(ask, conversations) {
+      if (this.#since !== void 0) return;
+      for (const conversation of conversations.slice(0, BASELINE_MAX)) {
+        ask({ type: "history", with: conversation, limit: 1 }).then(
+          (page) => {
+            const newest = page.messages.at(-1);
+            if (newest !== void 0) this.#saw(newest.id);
+          },
+          () => {
+          }
+        );
+      }
+    }
+    #saw(id) {
+      if (this.#since === void 0 || id > this.#since) this.#since = id;
     }
   };
 
@@ -164,33 +425,24 @@ export const PAGE_SCRIPT = `"use strict";
   }
 
   // src/client/client.ts
-  var BASELINE_MAX = 10;
-  var CLOSE_TIMEOUT_MS = 2e3;
   var FINAL_BYES = /* @__PURE__ */ new Set(["kicked", "replaced"]);
-  var FATAL_LOGIN = /* @__PURE__ */ new Set(["bad_name"]);
   var RelayClient = class extends RelayEvents {
     #transport;
     #options;
     #reconnect;
-    #maxBacklog;
-    #heartbeatMs;
-    #recent = new RecentIds();
-    #inflight = /* @__PURE__ */ new Map();
-    #backlog = [];
+    #requests;
+    #heartbeat;
+    #reconnector = new Reconnector();
+    #resume;
     #link = null;
     #name;
     #session;
-    #since;
-    #seq = 0;
     #connecting = null;
     #closing = null;
     #stopped = false;
     #everOpen = false;
     #finished = false;
     #bye;
-    #sleeping = null;
-    #heartbeat;
-    #heard = false;
     /**
      * Makes a client; nothing is sent before \`connect()\`. Throws a \`TypeError\` when neither
      * \`url\` nor \`transport\` is given, or \`url\` needs a WebSocket the runtime lacks.
@@ -206,11 +458,11 @@ export const PAGE_SCRIPT = `"use strict";
       else if (options.url) this.#transport = webSocketTransport(options.url, options.WebSocket);
       else throw new TypeError("RelayClient needs a \`url\` or a \`transport\`");
       this.#reconnect = options.reconnect === false ? null : { ...RECONNECT_DEFAULTS, ...options.reconnect };
-      this.#maxBacklog = options.maxBacklog ?? 100;
-      this.#heartbeatMs = options.heartbeatMs ?? 3e4;
+      this.#requests = new Requests(options.maxBacklog ?? 100);
+      this.#heartbeat = new Heartbeat(options.heartbeatMs ?? 3e4);
       this.#name = options.name;
       this.#session = options.session;
-      this.#since = options.since;
+      this.#resume = new ResumePoint(options.since);
     }
     /** The name as the server shows it (after a login), else as given. */
     get name() {
@@ -222,7 +474,7 @@ export const PAGE_SCRIPT = `"use strict";
     }
     /** The newest message id seen (events and the ids of own sends): keep it with \`session\`. */
     get since() {
-      return this.#since;
+      return this.#resume.since;
     }
     /** Whether the client is logged in right now. */
     get connected() {
@@ -267,16 +519,8 @@ export const PAGE_SCRIPT = `"use strict";
         const link = this.#link;
         if (link?.loggedIn) return this.#transmit(link, waiting);
         if (this.#stopped) return reject(closedError("the client was closed"));
-        if (this.#maxBacklog === 0) return reject(new RelayError("not_connected", "not connected"));
-        if (this.#backlog.length >= this.#maxBacklog) {
-          return reject(
-            new RelayError(
-              "backlog_full",
-              \`\${this.#maxBacklog} requests already wait for a connection\`
-            )
-          );
-        }
-        this.#backlog.push(waiting);
+        const refused = this.#requests.hold(waiting);
+        if (refused !== null) reject(refused);
       });
     }
     /**
@@ -317,22 +561,16 @@ export const PAGE_SCRIPT = `"use strict";
     }
     /** One attempt: open a connection and log in on it. */
     async #attempt() {
-      const link = { conn: null, ended: false, loggedIn: false };
-      try {
-        link.conn = await this.#transport.open({
-          frame: (text) => {
-            if (this.#link === link) this.#frame(text);
-          },
-          closed: () => {
-            link.ended = true;
-            if (this.#link === link) this.#ended(link);
-          }
-        });
-      } catch (cause) {
-        throw new RelayError("connect_failed", \`cannot connect: \${describe(cause)}\`, { cause });
-      }
+      const link = await openLink(this.#transport, {
+        frame: (link2, text) => {
+          if (this.#link === link2) this.#frame(text);
+        },
+        closed: (link2) => {
+          if (this.#link === link2) this.#ended(link2);
+        }
+      });
       if (this.#stopped || link.ended) {
-        link.conn.close();
+        link.conn?.close();
         throw this.#stopped ? closedError("the client was closed") : new RelayError("connection_lost", "the connection ended before the login");
       }
       this.#link = link;
@@ -347,56 +585,34 @@ export const PAGE_SCRIPT = `"use strict";
         throw error;
       }
     }
-    async #logIn(link) {
-      const withSession = this.#session !== void 0;
-      try {
-        return await this.#send(link, this.#loginCommand());
-      } catch (error) {
-        if (!(withSession && error instanceof RelayError && error.code === "auth_failed"))
-          throw error;
-        this.#session = void 0;
-        return await this.#send(link, this.#loginCommand());
-      }
-    }
-    #loginCommand() {
+    /** Logs in on \`link\` (see {@link logIn}). */
+    #logIn(link) {
       const { name, password, token } = this.#options;
-      const session = this.#session;
-      return {
-        type: "login",
-        name,
-        ...session !== void 0 ? { session } : { password, token },
-        ...this.#since !== void 0 && { since: this.#since }
-      };
+      return logIn(
+        (command) => this.#send(link, command),
+        { name, password, token, session: this.#session, since: this.#resume.since },
+        () => {
+          this.#session = void 0;
+        }
+      );
     }
     #welcomed(link, welcome) {
       link.loggedIn = true;
       this.#everOpen = true;
       this.#name = welcome.name;
       if (welcome.session !== void 0) this.#session = welcome.session;
-      this.#startHeartbeat(link);
-      const backlog = this.#backlog;
-      this.#backlog = [];
-      for (const waiting of backlog) this.#transmit(link, waiting);
+      this.#heartbeat.start({
+        current: () => this.#link === link,
+        ping: () => this.#send(link, { type: "ping" }),
+        dead: () => this.#drop(link)
+      });
+      for (const waiting of this.#requests.takeBacklog()) this.#transmit(link, waiting);
       this.#baseline(link, ["*", ...welcome.rooms]);
       this.emit("open", welcome);
     }
-    /**
-     * Until a message id was seen there is nothing to resume from: take the newest id of
-     * these conversations (\`*\` and rooms), so that a drop before the first message loses
-     * none of what follows. Asks at most {@link BASELINE_MAX} of them, once an id is known never.
-     */
+    /** Takes a resume point from \`conversations\` while none is known (see {@link ResumePoint}). */
     #baseline(link, conversations) {
-      if (this.#since !== void 0) return;
-      for (const conversation of conversations.slice(0, BASELINE_MAX)) {
-        this.#send(link, { type: "history", with: conversation, limit: 1 }).then(
-          (page) => {
-            const newest = page.messages.at(-1);
-            if (newest !== void 0) this.#saw(newest.id);
-          },
-          () => {
-          }
-        );
-      }
+      this.#resume.baseline((command) => this.#send(link, command), conversations);
     }
     /** Sends a command of the client's own (login, ping, quit) on \`link\`, logged in or not. */
     #send(link, command) {
@@ -405,33 +621,19 @@ export const PAGE_SCRIPT = `"use strict";
       });
     }
     #transmit(link, waiting) {
-      const id = \`c\${++this.#seq}\`;
-      this.#inflight.set(id, waiting);
-      link.conn?.send(JSON.stringify({ ...waiting.command, id }));
+      this.#requests.transmit(link.conn, waiting);
     }
     #frame(text) {
-      let msg;
-      try {
-        msg = JSON.parse(text);
-      } catch {
-        return;
-      }
-      if (typeof msg !== "object" || msg === null || typeof msg.type !== "string") {
-        return;
-      }
-      this.#heard = true;
-      if ("re" in msg) this.#reply(msg);
-      else this.#event(msg);
+      const incoming = readFrame(text);
+      if (incoming === null) return;
+      this.#heartbeat.heard();
+      if ("reply" in incoming) this.#reply(incoming.reply);
+      else this.#event(incoming.event);
     }
     #reply(reply) {
-      const id = reply.re === null ? this.#inflight.keys().next().value : reply.re;
-      const waiting = id === void 0 ? void 0 : this.#inflight.get(id);
-      if (id === void 0 || waiting === void 0) return;
-      this.#inflight.delete(id);
-      if (reply.type === "ok" && reply.id !== void 0) {
-        this.#saw(reply.id);
-        this.#recent.add(reply.id);
-      }
+      const waiting = this.#requests.answered(reply.re);
+      if (waiting === void 0) return;
+      if (reply.type === "ok" && reply.id !== void 0) this.#resume.sent(reply.id);
       if (reply.type === "bye") this.#bye = reply.reason;
       if (reply.type === "ok" && reply.users !== void 0 && reply.room !== void 0) {
         const link = this.#link;
@@ -443,9 +645,7 @@ export const PAGE_SCRIPT = `"use strict";
     #event(event) {
       switch (event.type) {
         case "message":
-          if (typeof event.id !== "string" || this.#recent.has(event.id)) return;
-          this.#recent.add(event.id);
-          this.#saw(event.id);
+          if (typeof event.id !== "string" || !this.#resume.fresh(event.id)) return;
           return this.emit("message", event);
         case "presence":
           return this.emit("presence", event);
@@ -463,18 +663,11 @@ export const PAGE_SCRIPT = `"use strict";
           return this.emit("bye", event);
       }
     }
-    #saw(id) {
-      if (this.#since === void 0 || id > this.#since) this.#since = id;
-    }
     /** The current connection ended (the peer closed it, or the client dropped it). */
     #ended(link) {
       this.#link = null;
-      clearInterval(this.#heartbeat);
-      const lost = [...this.#inflight.values()];
-      this.#inflight.clear();
-      for (const waiting of lost) {
-        waiting.reject(new RelayError("connection_lost", "the connection ended before the reply"));
-      }
+      this.#heartbeat.stop();
+      this.#requests.failInflight();
       if (!link.loggedIn) return;
       const reason = this.#bye;
       if (this.#stopped || this.#reconnect === null) {
@@ -482,40 +675,11 @@ export const PAGE_SCRIPT = `"use strict";
         return this.#finish({ reason });
       }
       this.emit("close", { reconnect: true, ...reason !== void 0 && { reason } });
-      void this.#reconnectLoop(this.#reconnect);
-    }
-    async #reconnectLoop(options) {
-      let error;
-      for (let attempt = 0; !this.#stopped; attempt++) {
-        if (attempt >= options.maxAttempts) {
-          const cause = error;
-          return this.#giveUp(
-            new RelayError("connect_failed", \`gave up after \${attempt} attempts to reconnect\`, {
-              cause
-            })
-          );
-        }
-        const delayMs = backoffDelay(attempt, options);
-        this.emit("reconnecting", { attempt: attempt + 1, delayMs, ...error && { error } });
-        await this.#sleep(delayMs);
-        if (this.#stopped) return;
-        try {
-          await this.#attempt();
-          return;
-        } catch (e) {
-          error = e instanceof Error ? e : new Error(String(e));
-          if (this.#stopped) return;
-          if (e instanceof RelayError && FATAL_LOGIN.has(e.code)) return this.#giveUp(e);
-        }
-      }
-    }
-    #sleep(ms) {
-      return new Promise((resolve) => {
-        const wake = () => {
-          this.#sleeping = null;
-          resolve();
-        };
-        this.#sleeping = { timer: setTimeout(wake, ms), wake };
+      void this.#reconnector.run(this.#reconnect, {
+        stopped: () => this.#stopped,
+        attempt: () => this.#attempt(),
+        reconnecting: (info) => this.emit("reconnecting", info),
+        giveUp: (error) => this.#giveUp(error)
       });
     }
     #giveUp(error) {
@@ -526,15 +690,11 @@ export const PAGE_SCRIPT = `"use strict";
     #stop(cause) {
       if (this.#stopped) return;
       this.#stopped = true;
-      clearInterval(this.#heartbeat);
-      if (this.#sleeping) {
-        clearTimeout(this.#sleeping.timer);
-        this.#sleeping.wake();
-      }
-      const backlog = this.#backlog;
-      this.#backlog = [];
-      const error = cause instanceof RelayError && cause.code === "closed" ? cause : closedError(\`the client stopped: \${cause.message}\`, cause);
-      for (const waiting of backlog) waiting.reject(error);
+      this.#heartbeat.stop();
+      this.#reconnector.wake();
+      this.#requests.failBacklog(
+        cause instanceof RelayError && cause.code === "closed" ? cause : closedError(\`the client stopped: \${cause.message}\`, cause)
+      );
     }
     /** The client is done for good: says so once, if it ever was logged in. */
     #finish(info) {
@@ -551,42 +711,11 @@ export const PAGE_SCRIPT = `"use strict";
       link.ended = true;
       if (this.#link === link) this.#ended(link);
     }
-    #startHeartbeat(link) {
-      if (this.#heartbeatMs <= 0) return;
-      clearInterval(this.#heartbeat);
-      let pinging = false;
-      this.#heard = true;
-      this.#heartbeat = setInterval(() => {
-        if (this.#link !== link) return;
-        if (pinging && !this.#heard) return this.#drop(link);
-        this.#heard = false;
-        if (pinging) return;
-        pinging = true;
-        this.#send(link, { type: "ping" }).then(
-          () => {
-            pinging = false;
-          },
-          () => {
-          }
-        );
-      }, this.#heartbeatMs);
-    }
     async #shutdown(options) {
       const link = this.#link;
       this.#stop(closedError("the client was closed"));
       if (link?.loggedIn && !link.ended) {
-        const quit = this.#send(link, {
-          type: "quit",
-          ...options.reason !== void 0 && { reason: options.reason },
-          ...options.forget && { forget: true }
-        });
-        let timer;
-        const late = new Promise((resolve) => {
-          timer = setTimeout(resolve, CLOSE_TIMEOUT_MS);
-        });
-        await Promise.race([quit.catch(() => {
-        }), late]);
-        clearTimeout(timer);
+        await logOut((command) => this.#send(link, command), options);
       }
       if (options.forget) this.#session = void 0;
       if (link !== null) this.#drop(link);
@@ -595,9 +724,6 @@ export const PAGE_SCRIPT = `"use strict";
   };
   function closedError(message, cause) {
     return new RelayError("closed", message, cause ? { cause } : void 0);
-  }
-  function describe(cause) {
-    return cause instanceof Error ? cause.message : String(cause);
   }
 
   // src/http/page/app/commands.ts
@@ -1129,7 +1255,7 @@ export const PAGE_SCRIPT = `"use strict";
         button.addEventListener("click", () => this.#older());
         top.append(button);
       } else {
-        top.append(el("span", "start", \`The start of \${describe2(conversation)}\`));
+        top.append(el("span", "start", \`The start of \${describe(conversation)}\`));
       }
       nodes.push(top);
       const notes = [...conversation.notes];
@@ -1164,7 +1290,7 @@ export const PAGE_SCRIPT = `"use strict";
   function nearBottom(marker, c) {
     return c.scrollHeight - marker.offsetTop < c.clientHeight;
   }
-  function describe2(conversation) {
+  function describe(conversation) {
     if (conversation.kind === "all") return "messages to everyone";
     if (conversation.kind === "room") return conversation.target;
     return \`your conversation with \${conversation.target}\`;
