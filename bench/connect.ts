@@ -55,9 +55,14 @@ interface Measured {
   prompt: number;
   /** Resident memory per connection after a full garbage collection (bytes). */
   collected: number;
+  /** The JS heap in use per connection after a full garbage collection (bytes); null for ngircd. */
+  heap: number | null;
   /** Why the row did not run, or where it stopped. */
   note?: string;
 }
+
+/** The servers started and not yet stopped (stopped too when the bench is interrupted). */
+const running = new Set<Running>();
 
 /** Clients that log in and leave before the empty server is measured. */
 const WARMUP = 200;
@@ -387,31 +392,44 @@ function closeAll(sockets: (Socket | undefined)[]): void {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The JS heap in use, as the runtime tells it (Node and Deno alike). */
+const HEAP_USED = '(typeof Deno === "object" ? Deno : process).memoryUsage().heapUsed';
+
 /**
  * Asks a server, through its inspector, for a full garbage collection (twice: what the
- * first frees may let more go), then gives it half a second to hand pages back.
+ * first frees may let more go), gives it half a second to hand pages back, and returns
+ * its JS heap in use; null for a server without an inspector (ngircd).
  */
-async function collectGarbage(inspector: string | null): Promise<void> {
-  if (inspector === null) return;
+async function collectGarbage(inspector: string | null): Promise<number | null> {
+  if (inspector === null) return null;
   const ws = new WebSocket(inspector);
+  let next = 0;
+  const ask = (method: string, params: object = {}) => {
+    const id = ++next;
+    const answer = new Promise<unknown>((resolve) =>
+      ws.on("message", (data) => {
+        const reply = JSON.parse(String(data)) as { id?: number; result?: unknown };
+        if (reply.id === id) resolve(reply.result);
+      }),
+    );
+    ws.send(JSON.stringify({ id, method, params }));
+    return answer;
+  };
   try {
     await new Promise((resolve, reject) => {
       ws.once("open", resolve);
       ws.once("error", reject);
     });
-    for (let id = 1; id <= 2; id++) {
-      const done = new Promise((resolve) =>
-        ws.on("message", (data) => {
-          if ((JSON.parse(String(data)) as { id?: number }).id === id) resolve(null);
-        }),
-      );
-      ws.send(JSON.stringify({ id, method: "HeapProfiler.collectGarbage" }));
-      await done;
-    }
+    await ask("HeapProfiler.collectGarbage");
+    await ask("HeapProfiler.collectGarbage");
+    await sleep(500);
+    const used = (await ask("Runtime.evaluate", { expression: HEAP_USED })) as {
+      result: { value: number };
+    };
+    return used.result.value;
   } finally {
     ws.close();
   }
-  await sleep(500);
 }
 
 /**
@@ -421,29 +439,32 @@ async function collectGarbage(inspector: string | null): Promise<void> {
  * garbage collection.
  */
 async function measure(row: Row, n: number, env: Record<string, string>): Promise<Measured> {
-  const none = { row, ms: null, empty: 0, prompt: 0, collected: 0 };
+  const none = { row, ms: null, empty: 0, prompt: 0, collected: 0, heap: null };
   const starting = row.start(n, env);
   if (!starting) return { ...none, note: "not installed" };
   const server = await starting;
+  running.add(server);
   let sockets: Socket[] = [];
   try {
     closeAll(await openAll(server.url, row.speech, "w", WARMUP));
     await sleep(1000);
-    await collectGarbage(server.inspector);
+    const heapEmpty = await collectGarbage(server.inspector);
     const empty = await rss(server.pid);
     const started = performance.now();
     sockets = await openAll(server.url, row.speech, "u", n);
     const ms = performance.now() - started;
     await sleep(1000);
     const prompt = (await rss(server.pid)) - empty;
-    await collectGarbage(server.inspector);
+    const heapFull = await collectGarbage(server.inspector);
     const collected = (await rss(server.pid)) - empty;
-    return { row, ms, empty, prompt: prompt / n, collected: collected / n };
+    const heap = heapFull === null || heapEmpty === null ? null : (heapFull - heapEmpty) / n;
+    return { row, ms, empty, prompt: prompt / n, collected: collected / n, heap };
   } catch (e) {
     return { ...none, note: `failed: ${String(e)}` };
   } finally {
     closeAll(sockets);
     await server.stop();
+    running.delete(server);
   }
 }
 
@@ -475,6 +496,7 @@ function medians(runs: Measured[]): Measured {
     empty: median(good.map((m) => m.empty)),
     prompt: median(good.map((m) => m.prompt)),
     collected: median(good.map((m) => m.collected)),
+    heap: good.some((m) => m.heap === null) ? null : median(good.map((m) => m.heap as number)),
   };
 }
 
@@ -524,16 +546,18 @@ export async function connectBench(opts: {
       "RSS before",
       "RSS per connection, 1 s after",
       "after GC",
+      "JS heap after GC",
       "target",
     ],
     results.map((m) => {
-      if (m.ms === null) return [m.row.label, m.note ?? "-", "-", "-", "-", "-"];
+      if (m.ms === null) return [m.row.label, m.note ?? "-", "-", "-", "-", "-", "-"];
       return [
         m.row.label,
         `${Math.round(m.ms)} ms`,
         `${(m.empty / 2 ** 20).toFixed(0)} MB`,
         kb(m.prompt),
         kb(m.collected),
+        m.heap === null ? "-" : kb(m.heap),
         verdict(m),
       ];
     }),
@@ -544,6 +568,12 @@ export async function connectBench(opts: {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, async () => {
+      await Promise.all([...running].map((server) => server.stop()));
+      process.exit(130);
+    });
+  }
   const { values } = parseArgs({
     options: {
       quick: { type: "boolean" },
