@@ -4,6 +4,85 @@
 /** The chat page's script, served as /app.js: src/http/page/app/main.ts with src/client. */
 export const PAGE_SCRIPT = `"use strict";
 (() => {
+  // src/http/page/app/commands.ts
+  var HELP = [
+    "/msg <name, #room or *> <text> — send one message",
+    "/to <name, #room or *> — open that conversation",
+    "/join <#room>, /leave [#room] — join (creating it) or leave a room",
+    "/history [name, #room or *] [n] — load the last n (50) messages of a conversation",
+    "/who [#room], /rooms — who is online, or in a room; the rooms",
+    "/all <text> — send to everyone online; //text sends a line that starts with /",
+    "/ping — check the connection; /quit — log out",
+    "Alt+↑ / Alt+↓ — previous / next conversation; Alt+Shift+↑ / ↓ — the next with unread messages"
+  ];
+  var HISTORY_DEFAULT = 50;
+  var HISTORY_MAX = 200;
+  function parseLine(line, current) {
+    if (!line.startsWith("/") || line.startsWith("//")) {
+      const text = line.startsWith("//") ? line.slice(1) : line;
+      if (current === null) {
+        return usage("pick a conversation on the left first, or write /msg <name> <text>");
+      }
+      return { kind: "send", to: current, text };
+    }
+    const match = /^\\/(\\S+)\\s*([\\s\\S]*)$/.exec(line.trimEnd());
+    const word = (match?.[1] ?? "").toLowerCase();
+    const rest = match?.[2] ?? "";
+    const args = rest === "" ? [] : rest.split(/\\s+/);
+    switch (word) {
+      case "msg": {
+        const space = rest.search(/\\s/);
+        const text = space === -1 ? "" : rest.slice(space).trimStart();
+        if (space === -1 || text === "") return usage("/msg <name, #room or *> <text>");
+        return { kind: "send", to: rest.slice(0, space), text };
+      }
+      case "all":
+        return rest === "" ? usage("/all <text>") : { kind: "send", to: "*", text: rest };
+      case "to":
+      case "open":
+        return args.length === 1 ? { kind: "open", target: args[0] } : usage("/to <name or #room>");
+      case "join":
+        return args.length === 1 ? { kind: "join", room: asRoom(args[0]) } : usage("/join <#room>");
+      case "leave": {
+        const room = args[0] ?? (current?.startsWith("#") ? current : void 0);
+        return room && args.length <= 1 ? { kind: "leave", room: asRoom(room) } : usage("/leave <#room>");
+      }
+      case "history":
+        return history(args, current);
+      case "who":
+        if (args.length > 1) return usage("/who [#room]");
+        return args[0] === void 0 ? { kind: "who" } : { kind: "who", room: asRoom(args[0]) };
+      case "rooms":
+        return { kind: "rooms" };
+      case "ping":
+        return { kind: "ping" };
+      case "help":
+        return { kind: "help" };
+      case "quit":
+        return { kind: "quit" };
+      default:
+        return usage(\`unknown command /\${word}; /help lists them\`);
+    }
+  }
+  function history(args, current) {
+    const numeric = args.length === 1 && /^\\d+$/.test(args[0]);
+    const target = numeric ? current : args[0] ?? current;
+    const count = numeric ? args[0] : args[1];
+    const help = usage("/history [name, #room or *] [n]");
+    if (!target || args.length > 2) return help;
+    const limit = count === void 0 ? HISTORY_DEFAULT : Number(count);
+    if (!Number.isInteger(limit) || limit < 1 || limit > HISTORY_MAX) {
+      return usage(\`the number of messages is 1 to \${HISTORY_MAX}\`);
+    }
+    return { kind: "history", with: target, limit };
+  }
+  function asRoom(name) {
+    return name.startsWith("#") ? name : \`#\${name}\`;
+  }
+  function usage(message) {
+    return { kind: "usage", message };
+  }
+
   // src/client/backoff.ts
   var RECONNECT_DEFAULTS = {
     initialDelayMs: 500,
@@ -726,83 +805,402 @@ export const PAGE_SCRIPT = `"use strict";
     return new RelayError("closed", message, cause ? { cause } : void 0);
   }
 
-  // src/http/page/app/commands.ts
-  var HELP = [
-    "/msg <name, #room or *> <text> — send one message",
-    "/to <name, #room or *> — open that conversation",
-    "/join <#room>, /leave [#room] — join (creating it) or leave a room",
-    "/history [name, #room or *] [n] — load the last n (50) messages of a conversation",
-    "/who [#room], /rooms — who is online, or in a room; the rooms",
-    "/all <text> — send to everyone online; //text sends a line that starts with /",
-    "/ping — check the connection; /quit — log out",
-    "Alt+↑ / Alt+↓ — previous / next conversation; Alt+Shift+↑ / ↓ — the next with unread messages"
-  ];
-  var HISTORY_DEFAULT = 50;
-  var HISTORY_MAX = 200;
-  function parseLine(line, current) {
-    if (!line.startsWith("/") || line.startsWith("//")) {
-      const text = line.startsWith("//") ? line.slice(1) : line;
-      if (current === null) {
-        return usage("pick a conversation on the left first, or write /msg <name> <text>");
-      }
-      return { kind: "send", to: current, text };
+  // src/http/page/app/session.ts
+  var HEARTBEAT_MS = 25e3;
+  function socketUrl() {
+    const url = new URL("ws", location.href);
+    url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
+    url.search = "";
+    url.hash = "";
+    return url.href;
+  }
+  function describeError(error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+  function codeOf(error) {
+    return error instanceof RelayError ? error.code : "";
+  }
+  var PageSession = class {
+    #source;
+    #events;
+    #client = null;
+    #opens = 0;
+    #retries = 0;
+    #retryTimer;
+    constructor(source, events) {
+      this.#source = source;
+      this.#events = events;
     }
-    const match = /^\\/(\\S+)\\s*([\\s\\S]*)$/.exec(line.trimEnd());
-    const word = (match?.[1] ?? "").toLowerCase();
-    const rest = match?.[2] ?? "";
-    const args = rest === "" ? [] : rest.split(/\\s+/);
-    switch (word) {
-      case "msg": {
-        const space = rest.search(/\\s/);
-        const text = space === -1 ? "" : rest.slice(space).trimStart();
-        if (space === -1 || text === "") return usage("/msg <name, #room or *> <text>");
-        return { kind: "send", to: rest.slice(0, space), text };
+    /** The current client; null when the page is not connected nor trying to. */
+    get client() {
+      return this.#client;
+    }
+    /** Connects anew (closing the client before), as the source says. */
+    connect() {
+      const state = this.#source.state();
+      if (state === null) return;
+      clearTimeout(this.#retryTimer);
+      void this.#client?.close();
+      const password = this.#source.password();
+      const client = new RelayClient({
+        url: socketUrl(),
+        name: state.name,
+        ...password !== void 0 && { password },
+        ...state.session !== void 0 && { session: state.session },
+        ...state.since !== void 0 && { since: state.since },
+        heartbeatMs: HEARTBEAT_MS
+      });
+      this.#client = client;
+      this.#opens = 0;
+      this.#listen(client);
+      this.#events.status("connecting…");
+      const withSession = state.session !== void 0;
+      client.connect().catch((error) => {
+        if (this.#client === client) this.#refused(error, withSession);
+      });
+    }
+    /** Lets the client go: it logs out (\`forget\` ends the session secret on the server too). */
+    end(forget) {
+      const client = this.#client;
+      this.#client = null;
+      clearTimeout(this.#retryTimer);
+      void client?.close(forget ? { forget: true } : {});
+    }
+    #listen(client) {
+      const events = this.#events;
+      const on = (type, handler) => client.on(type, (detail) => {
+        if (this.#client === client) handler(detail);
+      });
+      on("open", (w) => {
+        this.#retries = 0;
+        events.opened(w, this.#opens++ > 0);
+      });
+      on("message", (m) => events.message(m));
+      on("presence", (p) => events.presence(p));
+      on("joined", (e) => events.joined(e));
+      on("left", (e) => events.left(e));
+      on("announce", (a) => events.announce(a.text));
+      on("bye", (b) => {
+        if (b.reason === "replaced") {
+          events.replaced();
+          events.stopped("logged in elsewhere", "Use this tab");
+        } else if (b.reason === "kicked") {
+          events.stopped("removed by an operator", "Log in again");
+        }
+      });
+      on("reconnecting", (r) => {
+        events.status(\`reconnecting in \${Math.max(1, Math.round(r.delayMs / 1e3))}s\`);
+      });
+      on("close", (info) => {
+        events.closed();
+        if (info.reconnect) events.status("reconnecting…");
+        else if (info.reason !== "replaced" && info.reason !== "kicked") {
+          events.stopped("disconnected", "Connect again");
+        }
+      });
+    }
+    /** The first login of a client failed. */
+    #refused(error, withSession) {
+      const code = codeOf(error);
+      const state = this.#source.state();
+      this.#client = null;
+      this.#events.failed();
+      if (state === null || code === "closed") return;
+      if (code === "connect_failed" && state.session !== void 0) {
+        const delay = Math.min(3e4, 1e3 * 2 ** this.#retries++);
+        this.#events.status(\`cannot reach the server; trying again in \${Math.round(delay / 1e3)}s\`);
+        this.#retryTimer = setTimeout(() => this.connect(), delay);
+        return;
       }
-      case "all":
-        return rest === "" ? usage("/all <text>") : { kind: "send", to: "*", text: rest };
-      case "to":
-      case "open":
-        return args.length === 1 ? { kind: "open", target: args[0] } : usage("/to <name or #room>");
-      case "join":
-        return args.length === 1 ? { kind: "join", room: asRoom(args[0]) } : usage("/join <#room>");
-      case "leave": {
-        const room = args[0] ?? (current?.startsWith("#") ? current : void 0);
-        return room && args.length <= 1 ? { kind: "leave", room: asRoom(room) } : usage("/leave <#room>");
+      if (code === "auth_failed" && withSession) return this.#events.sessionEnded();
+      this.#events.refused(
+        code === "connect_failed" ? "Cannot reach the server; try again in a moment." : describeError(error)
+      );
+    }
+  };
+
+  // src/http/page/app/actions.ts
+  var PAGE_SIZE = 50;
+  var PageActions = class {
+    #host;
+    #seq = 0;
+    #loadingOlder = false;
+    constructor(host) {
+      this.#host = host;
+    }
+    /** Carries out a line typed in the message field: chat, or a command. */
+    run(line) {
+      const host = this.#host;
+      const action = parseLine(line, host.current()?.target ?? null);
+      switch (action.kind) {
+        case "send":
+          return this.#send(action.to, action.text);
+        case "open":
+          return host.select(action.target);
+        case "join":
+          return this.join(action.room);
+        case "leave":
+          return this.leave(action.room);
+        case "history":
+          return this.#history(action.with, action.limit);
+        case "who":
+          return this.#ask(
+            action.room ? { type: "who", room: action.room } : { type: "who" },
+            (r) => {
+              const more = r.next ? \` and more (\${r.online ?? "?"} in all)\` : "";
+              host.note(\`\${r.room ?? "online"}: \${r.users.join(", ") || "nobody"}\${more}\`);
+            }
+          );
+        case "rooms":
+          return this.#ask({ type: "rooms" }, (r) => {
+            const list = r.rooms.map((x) => \`\${x.room} (\${x.members}, \${x.online} online)\`);
+            host.note(
+              list.length > 0 ? \`rooms: \${list.join(", ")}\` : "no rooms yet: /join #name makes one"
+            );
+          });
+        case "ping": {
+          const sent = performance.now();
+          return this.#ask(
+            { type: "ping" },
+            () => host.note(\`pong in \${Math.round(performance.now() - sent)} ms\`)
+          );
+        }
+        case "help":
+          for (const line2 of HELP) host.note(line2);
+          return host.render("update");
+        case "quit":
+          return host.quit();
+        case "usage":
+          return host.note(action.message, "error");
       }
-      case "history":
-        return history(args, current);
-      case "who":
-        if (args.length > 1) return usage("/who [#room]");
-        return args[0] === void 0 ? { kind: "who" } : { kind: "who", room: asRoom(args[0]) };
-      case "rooms":
-        return { kind: "rooms" };
-      case "ping":
-        return { kind: "ping" };
-      case "help":
-        return { kind: "help" };
-      case "quit":
-        return { kind: "quit" };
-      default:
-        return usage(\`unknown command /\${word}; /help lists them\`);
+    }
+    /** Joins a room, and opens it unless \`open\` is false. */
+    join(room, open = true) {
+      const host = this.#host;
+      this.#ask({ type: "join", room }, (ok) => {
+        const c = host.conversation(ok.room ?? room);
+        c.member = true;
+        if (open) host.open(c.target, true);
+        else host.render();
+        host.persistSoon();
+      });
+    }
+    /** Leaves a room; its conversation goes from the list. */
+    leave(room) {
+      const host = this.#host;
+      this.#ask({ type: "leave", room }, (ok) => {
+        const c = host.find(ok.room ?? room);
+        if (c) host.drop(c);
+        host.note(\`you left \${ok.room ?? room}\`);
+        host.persistSoon();
+      });
+    }
+    /** Asks for the newest page of \`c\`, once since the page loaded (or since a resume's gap). */
+    loadNewest(c) {
+      const host = this.#host;
+      const client = host.client();
+      if (client === null || c.loaded) return;
+      c.loaded = true;
+      client.request({ type: "history", with: c.target, limit: PAGE_SIZE }).then(
+        (page) => {
+          c.newestPage(page.messages, page.more);
+          host.changed(c, "update");
+          host.persistSoon();
+        },
+        (error) => {
+          c.loaded = false;
+          if (codeOf(error) === "connection_lost") return;
+          c.more = false;
+          c.note(describeError(error), "error");
+          host.changed(c, "update");
+        }
+      );
+    }
+    /** Asks for the page before the oldest message of the open conversation, one at a time. */
+    loadOlder() {
+      const host = this.#host;
+      const c = host.current();
+      const client = host.client();
+      if (c === null || client === null || !c.more || this.#loadingOlder || !client.connected) return;
+      const oldest = c.messages[0];
+      if (oldest === void 0) return this.loadNewest(c);
+      this.#loadingOlder = true;
+      host.loadingOlder(true);
+      client.request({ type: "history", with: c.target, before: oldest.id, limit: PAGE_SIZE }).then(
+        (page) => {
+          c.olderPage(page.messages, page.more);
+          host.changed(c, "older");
+        },
+        (error) => c.note(describeError(error), "error")
+      ).finally(() => {
+        this.#loadingOlder = false;
+        host.loadingOlder(false);
+        host.changed(c, "older");
+      });
+    }
+    /** Sends a command whose answer is a note; its error becomes one too. */
+    #ask(command, then) {
+      const host = this.#host;
+      const client = host.client();
+      if (client === null) return host.note("not connected", "error");
+      client.request(command).then(then, (error) => host.note(describeError(error), "error"));
+    }
+    #send(to, text) {
+      const host = this.#host;
+      const client = host.client();
+      if (client === null) return host.note("not connected", "error");
+      const c = host.conversation(to);
+      const pending = { seq: ++this.#seq, to: c.target, text, state: "sending" };
+      c.pending.push(pending);
+      host.changed(c, "mine");
+      const me = host.me();
+      client.request({ type: "msg", to: c.target, text }).then(
+        (ok) => {
+          c.pending = c.pending.filter((p) => p !== pending);
+          if (ok.id !== void 0) {
+            const ts = (/* @__PURE__ */ new Date()).toISOString();
+            c.add([{ type: "message", id: ok.id, from: me, to: c.target, text, ts }]);
+          }
+          if (ok.queued) c.note(\`\${c.target} is offline; the message waits for them\`);
+          if (c !== host.current()) host.note(\`sent to \${c.target}\`);
+          host.changed(c, "mine");
+          host.persistSoon();
+        },
+        (error) => {
+          const code = codeOf(error);
+          pending.state = code === "connection_lost" ? "unsure" : "failed";
+          pending.error = describeError(error);
+          if (c !== host.current() && c.messages.length === 0 && pending.state === "failed") {
+            host.drop(c);
+            host.note(\`not sent to \${c.target}: \${pending.error}\`, "error");
+          }
+          host.changed(c, "update");
+        }
+      );
+    }
+    #history(target, limit) {
+      const host = this.#host;
+      host.select(target);
+      const c = host.conversation(target);
+      this.#ask({ type: "history", with: c.target, limit }, (page) => {
+        c.newestPage(page.messages, page.more);
+        c.note(\`the last \${page.messages.length} message(s) with \${page.with} are shown\`);
+        host.changed(c, "update");
+      });
+    }
+  };
+
+  // src/http/page/app/saved.ts
+  var STATE_KEY = "relay.state";
+  var CONVERSATIONS_KEY = "relay.conversations";
+  var OLD_KEYS = ["relay.lines"];
+  function read(key) {
+    try {
+      const text = localStorage.getItem(key);
+      return text ? JSON.parse(text) : null;
+    } catch {
+      return null;
     }
   }
-  function history(args, current) {
-    const numeric = args.length === 1 && /^\\d+$/.test(args[0]);
-    const target = numeric ? current : args[0] ?? current;
-    const count = numeric ? args[0] : args[1];
-    const help = usage("/history [name, #room or *] [n]");
-    if (!target || args.length > 2) return help;
-    const limit = count === void 0 ? HISTORY_DEFAULT : Number(count);
-    if (!Number.isInteger(limit) || limit < 1 || limit > HISTORY_MAX) {
-      return usage(\`the number of messages is 1 to \${HISTORY_MAX}\`);
+  function write(key, value) {
+    try {
+      localStorage.setItem(key, JSON.stringify(value));
+      return true;
+    } catch {
+      return false;
     }
-    return { kind: "history", with: target, limit };
   }
-  function asRoom(name) {
-    return name.startsWith("#") ? name : \`#\${name}\`;
+  var isString = (v) => typeof v === "string";
+  var optionalString = (v) => isString(v) && v !== "" ? v : void 0;
+  function isMessage(v) {
+    const m = v;
+    return typeof m === "object" && m !== null && isString(m.id) && isString(m.from) && isString(m.to) && isString(m.text) && isString(m.ts);
   }
-  function usage(message) {
-    return { kind: "usage", message };
+  function loadState() {
+    try {
+      for (const key of OLD_KEYS) localStorage.removeItem(key);
+    } catch {
+    }
+    const raw = read(STATE_KEY);
+    if (raw === null || typeof raw !== "object" || !isString(raw.name) || raw.name === "")
+      return null;
+    const state = { name: raw.name };
+    const session = optionalString(raw.session);
+    const since = optionalString(raw.since);
+    const current = optionalString(raw.current);
+    if (session) state.session = session;
+    if (since) state.since = since;
+    if (current) state.current = current;
+    if (raw.notify === true) state.notify = true;
+    return state;
+  }
+  function loadConversations() {
+    const raw = read(CONVERSATIONS_KEY);
+    if (!Array.isArray(raw)) return [];
+    const kept = [];
+    for (const c of raw) {
+      if (typeof c !== "object" || c === null || !isString(c.target) || !Array.isArray(c.messages)) {
+        continue;
+      }
+      kept.push({
+        target: c.target,
+        unread: typeof c.unread === "number" && c.unread > 0 ? Math.floor(c.unread) : 0,
+        member: c.member === true,
+        messages: c.messages.filter(isMessage).map((m) => ({ ...m, type: "message" }))
+      });
+    }
+    return kept;
+  }
+  function save(state, conversations) {
+    for (let keep = 100; keep >= 5; keep = Math.floor(keep / 2)) {
+      const trimmed = conversations.map((c) => ({ ...c, messages: c.messages.slice(-keep) }));
+      if (write(CONVERSATIONS_KEY, trimmed)) break;
+    }
+    write(STATE_KEY, state);
+  }
+  function forgetAll() {
+    try {
+      localStorage.removeItem(STATE_KEY);
+      localStorage.removeItem(CONVERSATIONS_KEY);
+    } catch {
+    }
+  }
+  function forgottenElsewhere(event) {
+    return (event.key === STATE_KEY || event.key === null) && event.newValue === null;
+  }
+
+  // src/http/page/app/controls.ts
+  function bindControls(ui, on) {
+    ui.login.addEventListener("submit", (e) => {
+      e.preventDefault();
+      on.logIn(ui.name.value.trim(), ui.password.value);
+    });
+    ui.say.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const line = ui.text.value;
+      if (line.trim() === "") return;
+      ui.text.value = "";
+      on.line(line);
+    });
+    ui.join.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const room = ui.room.value.trim();
+      if (room === "") return;
+      ui.room.value = "";
+      on.join(room);
+    });
+    ui.leave.addEventListener("click", () => on.leave());
+    ui.logout.addEventListener("click", () => on.logOut());
+    ui.resume.addEventListener("click", () => on.resume());
+    ui.back.addEventListener("click", () => on.back());
+    addEventListener("pagehide", () => on.hidden());
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "hidden") on.hidden();
+      else on.shown();
+    });
+    addEventListener("storage", (e) => {
+      if (forgottenElsewhere(e)) on.loggedOutElsewhere();
+    });
   }
 
   // src/http/page/app/conversations.ts
@@ -953,6 +1351,42 @@ export const PAGE_SCRIPT = `"use strict";
     });
   }
 
+  // src/http/page/app/keeper.ts
+  var KEEP_CONVERSATIONS = 50;
+  var SAVE_DELAY_MS = 200;
+  function keptConversations(conversations, current) {
+    const newest = (c) => c.latest?.id ?? "";
+    return [...conversations].filter((c) => c.messages.length > 0 || c.member || c === current).sort((a, b) => newest(a) < newest(b) ? 1 : -1).slice(0, KEEP_CONVERSATIONS).map((c) => ({
+      target: c.target,
+      unread: c.unread,
+      member: c.member,
+      messages: c.messages
+    }));
+  }
+  var Keeper = class {
+    #what;
+    #timer;
+    constructor(what) {
+      this.#what = what;
+    }
+    /** Writes once, a little later, however many changes come meanwhile. */
+    soon() {
+      this.#timer ??= setTimeout(() => this.now(), SAVE_DELAY_MS);
+    }
+    /** Writes now (and not again for the changes before). */
+    now() {
+      this.cancel();
+      const what = this.#what();
+      if (what === null) return;
+      save(what.state, keptConversations(what.conversations, what.current));
+    }
+    /** Forgets a write that was to come. */
+    cancel() {
+      clearTimeout(this.#timer);
+      this.#timer = void 0;
+    }
+  };
+
   // src/http/page/app/notify.ts
   var MAX_BODY = 200;
   var Notifier = class {
@@ -1002,84 +1436,52 @@ export const PAGE_SCRIPT = `"use strict";
     return typeof Notification === "function";
   }
 
-  // src/http/page/app/saved.ts
-  var STATE_KEY = "relay.state";
-  var CONVERSATIONS_KEY = "relay.conversations";
-  var OLD_KEYS = ["relay.lines"];
-  function read(key) {
-    try {
-      const text = localStorage.getItem(key);
-      return text ? JSON.parse(text) : null;
-    } catch {
-      return null;
+  // src/http/page/app/online.ts
+  var Online = class {
+    /** Who is online, by key: the welcome's users, the user, and presence events since. */
+    people = /* @__PURE__ */ new Map();
+    /** How many are online, the user included. */
+    count = 0;
+    /** Who is online in the open room (by key), as \`who\` and events tell. */
+    members = null;
+    /** Starts again from a welcome: its users and count, and the user. */
+    welcome(welcome) {
+      this.people.clear();
+      for (const name of welcome.users) this.people.set(conversationKey(name), name);
+      this.people.set(conversationKey(welcome.name), welcome.name);
+      this.count = welcome.online;
     }
-  }
-  function write(key, value) {
-    try {
-      localStorage.setItem(key, JSON.stringify(value));
-      return true;
-    } catch {
-      return false;
+    /** Whether the person with this key is online, as far as the page knows. */
+    has(key) {
+      return this.people.has(key);
     }
-  }
-  var isString = (v) => typeof v === "string";
-  var optionalString = (v) => isString(v) && v !== "" ? v : void 0;
-  function isMessage(v) {
-    const m = v;
-    return typeof m === "object" && m !== null && isString(m.id) && isString(m.from) && isString(m.to) && isString(m.text) && isString(m.ts);
-  }
-  function loadState() {
-    try {
-      for (const key of OLD_KEYS) localStorage.removeItem(key);
-    } catch {
-    }
-    const raw = read(STATE_KEY);
-    if (raw === null || typeof raw !== "object" || !isString(raw.name) || raw.name === "")
-      return null;
-    const state = { name: raw.name };
-    const session = optionalString(raw.session);
-    const since = optionalString(raw.since);
-    const current = optionalString(raw.current);
-    if (session) state.session = session;
-    if (since) state.since = since;
-    if (current) state.current = current;
-    if (raw.notify === true) state.notify = true;
-    return state;
-  }
-  function loadConversations() {
-    const raw = read(CONVERSATIONS_KEY);
-    if (!Array.isArray(raw)) return [];
-    const kept = [];
-    for (const c of raw) {
-      if (typeof c !== "object" || c === null || !isString(c.target) || !Array.isArray(c.messages)) {
-        continue;
+    /** Someone came online or went offline. */
+    presence(p) {
+      const key = conversationKey(p.name);
+      if (p.status === "online") {
+        if (!this.people.has(key)) this.count++;
+        this.people.set(key, p.name);
+      } else {
+        if (this.people.delete(key)) this.count = Math.max(1, this.count - 1);
+        this.members?.names.delete(key);
       }
-      kept.push({
-        target: c.target,
-        unread: typeof c.unread === "number" && c.unread > 0 ? Math.floor(c.unread) : 0,
-        member: c.member === true,
-        messages: c.messages.filter(isMessage).map((m) => ({ ...m, type: "message" }))
-      });
     }
-    return kept;
-  }
-  function save(state, conversations) {
-    for (let keep = 100; keep >= 5; keep = Math.floor(keep / 2)) {
-      const trimmed = conversations.map((c) => ({ ...c, messages: c.messages.slice(-keep) }));
-      if (write(CONVERSATIONS_KEY, trimmed)) break;
+    /** The members online of the room with key \`room\`, as a \`who #room\` reply lists them. */
+    roomMembers(room, users) {
+      this.members = { room, names: new Map(users.map((n) => [conversationKey(n), n])) };
     }
-    write(STATE_KEY, state);
-  }
-  function forgetAll() {
-    try {
-      localStorage.removeItem(STATE_KEY);
-      localStorage.removeItem(CONVERSATIONS_KEY);
-    } catch {
+    /** Someone joined (or left) the room with key \`room\`; counts only for the open room's list. */
+    joinedOrLeft(room, name, joined) {
+      if (this.members?.room !== room) return;
+      if (joined) this.members.names.set(conversationKey(name), name);
+      else this.members.names.delete(conversationKey(name));
     }
-  }
-  function forgottenElsewhere(event) {
-    return (event.key === STATE_KEY || event.key === null) && event.newValue === null;
-  }
+    /** Forgets everything (logged out). */
+    clear() {
+      this.people.clear();
+      this.members = null;
+    }
+  };
 
   // src/http/page/app/sidebar.ts
   var Sidebar = class {
@@ -1096,14 +1498,14 @@ export const PAGE_SCRIPT = `"use strict";
       return this.#order;
     }
     /** Shows these entries; \`current\` is the open conversation's target, \`me\` the user's name. */
-    render(entries, current, me) {
+    render(entries2, current, me) {
       const currentKey = current === null ? null : conversationKey(current);
       const seen = /* @__PURE__ */ new Set();
       this.#order = [];
       for (const section of ["rooms", "people"]) {
         const list = this.#lists[section];
         const rows = [];
-        for (const entry of entries[section]) {
+        for (const entry of entries2[section]) {
           const key = conversationKey(entry.target);
           if (seen.has(key)) continue;
           seen.add(key);
@@ -1168,6 +1570,15 @@ export const PAGE_SCRIPT = `"use strict";
       row.button.setAttribute("aria-label", parts.join(", ") + (line ? \`. \${line}\` : ""));
     }
   };
+  function stepFrom(order, current, delta, wanted) {
+    if (order.length === 0) return void 0;
+    const at = current !== null ? order.findIndex((t) => conversationKey(t) === current) : delta === 1 ? -1 : order.length;
+    for (let i = 1; i <= order.length; i++) {
+      const target = order[((at + delta * i) % order.length + order.length) % order.length];
+      if (target !== void 0 && wanted(target)) return target;
+    }
+    return void 0;
+  }
   function latestLine(entry, me) {
     const m = entry.latest;
     if (m === void 0) return "";
@@ -1336,56 +1747,174 @@ export const PAGE_SCRIPT = `"use strict";
     return el("div", \`note \${note.kind}\`, note.text);
   }
 
-  // src/http/page/app/chat.ts
-  var PAGE_SIZE = 50;
-  var KEEP_CONVERSATIONS = 50;
-  var HEARTBEAT_MS = 25e3;
-  var SAVE_DELAY_MS = 200;
+  // src/http/page/app/view.ts
   var REDRAW_RANK = { update: 0, older: 1, mine: 2, switch: 3 };
-  function socketUrl() {
-    const url = new URL("ws", location.href);
-    url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
-    url.search = "";
-    url.hash = "";
-    return url.href;
+  var ChatView = class {
+    /** The list of conversations. */
+    sidebar;
+    /** The open conversation's messages. */
+    timeline;
+    #ui;
+    #model;
+    #events;
+    #redraw = null;
+    #frame = false;
+    constructor(ui, model, events) {
+      this.#ui = ui;
+      this.#model = model;
+      this.#events = events;
+      this.sidebar = new Sidebar(ui.rooms, ui.people, (target) => events.pick(target));
+      this.timeline = new Timeline(ui.timeline, () => events.older());
+    }
+    /** Draws what changed once per frame, however many messages came in it. */
+    render(why) {
+      if (why !== void 0 && (this.#redraw === null || REDRAW_RANK[why] > REDRAW_RANK[this.#redraw])) {
+        this.#redraw = why;
+      }
+      if (this.#frame) return;
+      this.#frame = true;
+      const flush = () => this.#flush();
+      requestAnimationFrame(flush);
+      setTimeout(flush, 200);
+    }
+    /** Shows the app (the login form goes), for the user \`me\`. */
+    showApp(me) {
+      const ui = this.#ui;
+      ui.login.hidden = true;
+      ui.app.hidden = false;
+      ui.logout.hidden = false;
+      ui.me.textContent = me;
+      const toggle = ui.notify.closest("label");
+      if (toggle) toggle.hidden = !notificationsSupported();
+    }
+    /** Shows the login form with \`message\` (the app goes), the focus in its first empty field. */
+    showLogin(message) {
+      const ui = this.#ui;
+      ui.app.hidden = true;
+      ui.logout.hidden = true;
+      ui.resume.hidden = true;
+      ui.login.hidden = false;
+      const toggle = ui.notify.closest("label");
+      if (toggle) toggle.hidden = true;
+      ui.me.textContent = "";
+      ui.loginError.textContent = message;
+      ui.loginButton.disabled = false;
+      this.status("not logged in", "offline");
+      (ui.name.value ? ui.password : ui.name).focus();
+    }
+    /** The status line: connecting, online as, reconnecting... */
+    status(text, kind = "") {
+      this.#ui.status.className = kind;
+      this.#ui.status.textContent = text;
+    }
+    #flush() {
+      if (!this.#frame) return;
+      this.#frame = false;
+      const why = this.#redraw;
+      this.#redraw = null;
+      const model = this.#model();
+      const { me, current } = model;
+      this.sidebar.render(entries(model), current?.target ?? null, me);
+      if (why !== null) this.timeline.draw(current, me, why);
+      this.#drawHead(model);
+      this.#drawMembers(model);
+      let unread = 0;
+      for (const c of model.conversations.values()) unread += c.unread;
+      document.title = unread > 0 ? \`(\${unread}) relay\` : "relay";
+      this.#ui.unreadTotal.textContent = unread > 0 ? String(unread) : "";
+      this.#ui.unreadTotal.hidden = unread === 0;
+    }
+    #drawHead({ current: c, online }) {
+      const ui = this.#ui;
+      ui.title.textContent = c === null ? "relay" : c.kind === "all" ? "everyone" : c.target;
+      ui.leave.hidden = c?.kind !== "room";
+      let subtitle = "";
+      if (c?.kind === "all") subtitle = \`everyone online: \${online.count}\`;
+      if (c?.kind === "room" && online.members) subtitle = \`\${online.members.names.size} online here\`;
+      if (c?.kind === "person") subtitle = online.has(c.key) ? "online" : "offline";
+      ui.subtitle.textContent = subtitle;
+      ui.say.classList.toggle("none", c === null);
+      ui.text.placeholder = c === null ? "Pick a conversation, or type /help" : \`Message \${c.kind === "all" ? "everyone" : c.target}\`;
+    }
+    #drawMembers({ current: c, online, me }) {
+      const ui = this.#ui;
+      const names = c?.kind === "all" ? [...online.people.values()] : c?.kind === "room" && online.members ? [...online.members.names.values()] : null;
+      ui.members.hidden = names === null;
+      if (names === null) return;
+      ui.membersTitle.textContent = c?.kind === "all" ? "Online" : \`Online in \${c?.target}\`;
+      names.sort((a, b) => a.localeCompare(b, void 0, { sensitivity: "base" }));
+      const meKey = conversationKey(me);
+      ui.membersList.replaceChildren(
+        ...names.map((name) => {
+          const li = el("li");
+          if (conversationKey(name) === meKey) {
+            li.append(el("span", "member me", \`\${name} (you)\`));
+          } else {
+            const button = el("button", "member", name);
+            button.type = "button";
+            button.title = \`Talk to \${name}\`;
+            button.addEventListener("click", () => this.#events.pick(name));
+            li.append(button);
+          }
+          return li;
+        })
+      );
+    }
+  };
+  function entries({ me, conversations, online }) {
+    const everyone = conversations.get("*");
+    const rooms = [
+      { target: "*", label: "everyone", unread: everyone?.unread ?? 0, latest: everyone?.latest }
+    ];
+    const people = /* @__PURE__ */ new Map();
+    for (const c of conversations.values()) {
+      const entry = { target: c.target, label: c.target, unread: c.unread, latest: c.latest };
+      if (c.kind === "room" && c.member) rooms.push(entry);
+      if (c.kind === "person") people.set(c.key, { ...entry, online: online.has(c.key) });
+    }
+    const meKey = conversationKey(me);
+    for (const [key, name] of online.people) {
+      if (key !== meKey && !people.has(key)) {
+        people.set(key, { target: name, label: name, unread: 0, online: true });
+      }
+    }
+    const byLabel = (a, b) => a.label.localeCompare(b.label, void 0, { sensitivity: "base" });
+    return {
+      rooms: [rooms[0], ...rooms.slice(1).sort(byLabel)],
+      people: [...people.values()].sort(byLabel)
+    };
   }
-  function describeError(error) {
-    return error instanceof Error ? error.message : String(error);
-  }
-  function codeOf(error) {
-    return error instanceof RelayError ? error.code : "";
-  }
+
+  // src/http/page/app/chat.ts
   var ChatApp = class {
     #ui;
-    #sidebar;
-    #timeline;
+    #view;
     #notifier;
-    #client = null;
+    #session;
+    #actions;
     /** Who is logged in here; null when nobody is. */
     #state = null;
     /** Kept in memory only, for as long as the page lives: never stored. */
     #password;
     #conversations = /* @__PURE__ */ new Map();
     #current = null;
-    #online = /* @__PURE__ */ new Map();
-    #onlineCount = 0;
-    /** Who is online in the open room (by key), as \`who\` and events tell. */
-    #members = null;
-    #seq = 0;
-    #opens = 0;
-    #retries = 0;
-    #retryTimer;
-    #saveTimer;
+    #online = new Online();
+    #keeper = new Keeper(() => this.#keepable());
     #whoTimer;
-    #loadingOlder = false;
     /** The session went to another tab or device: this page stops writing the storage. */
     #replaced = false;
-    #redraw = null;
-    #frame = false;
     constructor(ui) {
       this.#ui = ui;
-      this.#sidebar = new Sidebar(ui.rooms, ui.people, (target) => this.select(target));
-      this.#timeline = new Timeline(ui.timeline, () => this.#loadOlder());
+      this.#view = new ChatView(
+        ui,
+        () => ({
+          me: this.#me,
+          current: this.#current,
+          conversations: this.#conversations,
+          online: this.#online
+        }),
+        { pick: (target) => this.select(target), older: () => this.#actions.loadOlder() }
+      );
       this.#notifier = new Notifier(ui.notify, {
         changed: (on) => {
           if (this.#state) this.#state.notify = on || void 0;
@@ -1393,6 +1922,54 @@ export const PAGE_SCRIPT = `"use strict";
         },
         open: (target) => this.select(target),
         say: (text) => this.#note(text, "error")
+      });
+      this.#session = new PageSession(
+        { state: () => this.#state, password: () => this.#password },
+        {
+          opened: (w, again) => this.#opened(w, again),
+          message: (m) => this.#message(m),
+          presence: (p) => this.#presence(p),
+          joined: (e) => this.#joinedOrLeft(e, true),
+          left: (e) => this.#joinedOrLeft(e, false),
+          announce: (text) => this.#note(\`📣 \${text}\`, "announce"),
+          replaced: () => {
+            this.#replaced = true;
+          },
+          stopped: (why, action) => {
+            this.#view.status(why, "offline");
+            this.#ui.resume.textContent = action;
+            this.#ui.resume.hidden = false;
+          },
+          status: (text, kind) => this.#view.status(text, kind),
+          closed: () => this.#persistSoon(),
+          failed: () => {
+            this.#ui.loginButton.disabled = false;
+          },
+          sessionEnded: () => {
+            if (this.#state) delete this.#state.session;
+            this.#persist();
+            this.#view.showLogin("Your session has ended; please log in again.");
+          },
+          refused: (message) => this.#view.showLogin(message)
+        }
+      );
+      this.#actions = new PageActions({
+        client: () => this.#session.client,
+        me: () => this.#me,
+        current: () => this.#current,
+        conversation: (target) => this.#conversation(target),
+        find: (target) => this.#conversations.get(conversationKey(target)),
+        open: (target, focus) => this.#open(target, focus),
+        select: (target) => this.select(target),
+        drop: (c) => this.#drop(c),
+        changed: (c, why) => this.#changed(c, why),
+        render: (why) => this.#view.render(why),
+        note: (text, kind) => this.#note(text, kind),
+        persistSoon: () => this.#persistSoon(),
+        loadingOlder: (on) => {
+          this.#view.timeline.loading = on;
+        },
+        quit: () => this.#logOut(true, "")
       });
     }
     /** Starts: with a kept session, logs in by itself and shows what was kept; else the form. */
@@ -1411,76 +1988,63 @@ export const PAGE_SCRIPT = `"use strict";
         }
       }
       if (saved?.session) {
-        this.#showApp();
+        this.#view.showApp(this.#me);
         this.#open(saved.current ?? null, false);
         this.#connect();
       } else {
-        this.#showLogin("");
+        this.#view.showLogin("");
       }
     }
     /** Opens the conversation with \`target\` (a name, a \`#room\` or \`*\`) and puts the focus on the message field. */
     select(target) {
       const key = conversationKey(target);
       const known = this.#conversations.get(key);
-      if (target.startsWith("#") && !known?.member) return this.#join(target);
+      if (target.startsWith("#") && !known?.member) return this.#actions.join(target);
       this.#open(target, true);
     }
     /** Opens the previous (-1) or next (1) conversation of the sidebar, or the next with unread messages. */
     step(delta, unreadOnly) {
-      const order = this.#sidebar.order;
-      if (order.length === 0) return;
-      const at = this.#current ? order.findIndex((t) => conversationKey(t) === this.#current?.key) : delta === 1 ? -1 : order.length;
-      for (let i = 1; i <= order.length; i++) {
-        const target = order[((at + delta * i) % order.length + order.length) % order.length];
-        if (target === void 0) continue;
-        const unread = this.#conversations.get(conversationKey(target))?.unread ?? 0;
-        if (!unreadOnly || unread > 0) return this.select(target);
-      }
+      const target = stepFrom(
+        this.#view.sidebar.order,
+        this.#current?.key ?? null,
+        delta,
+        (t) => unreadOnly ? (this.#conversations.get(conversationKey(t))?.unread ?? 0) > 0 : true
+      );
+      if (target !== void 0) this.select(target);
     }
     /** Shows the list of conversations instead of the timeline (on a phone-sized screen). */
     showList() {
       this.#ui.app.classList.add("list");
-      if (this.#current) this.#sidebar.focus(this.#current.target);
+      if (this.#current) this.#view.sidebar.focus(this.#current.target);
       else this.#ui.room.focus();
+    }
+    get #me() {
+      return this.#state?.name ?? "";
     }
     // ---- logging in and out ----
     #bind() {
-      const ui = this.#ui;
-      ui.login.addEventListener("submit", (e) => {
-        e.preventDefault();
-        this.#logIn(ui.name.value.trim(), ui.password.value);
-      });
-      ui.say.addEventListener("submit", (e) => {
-        e.preventDefault();
-        const line = ui.text.value;
-        if (line.trim() === "") return;
-        ui.text.value = "";
-        this.#run(line);
-      });
-      ui.join.addEventListener("submit", (e) => {
-        e.preventDefault();
-        const room = ui.room.value.trim();
-        if (room === "") return;
-        ui.room.value = "";
-        this.#join(asRoom(room));
-      });
-      ui.leave.addEventListener("click", () => {
-        if (this.#current?.kind === "room") this.#leave(this.#current.target);
-      });
-      ui.logout.addEventListener("click", () => this.#logOut(true, ""));
-      ui.resume.addEventListener("click", () => this.#connect());
-      ui.back.addEventListener("click", () => this.showList());
-      addEventListener("pagehide", () => this.#persist());
-      document.addEventListener("visibilitychange", () => {
-        if (document.visibilityState === "hidden") return this.#persist();
-        if (this.#current && this.#current.unread > 0) {
-          this.#current.unread = 0;
-          this.#render();
-          this.#persistSoon();
+      bindControls(this.#ui, {
+        logIn: (name, password) => this.#logIn(name, password),
+        line: (text) => this.#actions.run(text),
+        join: (room) => this.#actions.join(asRoom(room)),
+        leave: () => {
+          if (this.#current?.kind === "room") this.#actions.leave(this.#current.target);
+        },
+        logOut: () => this.#logOut(true, ""),
+        resume: () => this.#connect(),
+        back: () => this.showList(),
+        hidden: () => this.#persist(),
+        shown: () => {
+          if (this.#current && this.#current.unread > 0) {
+            this.#current.unread = 0;
+            this.#view.render();
+            this.#persistSoon();
+          }
+        },
+        // Another tab of this page logged out: this one is logged out too.
+        loggedOutElsewhere: () => {
+          if (this.#state) this.#logOut(false, "Logged out in another tab.");
         }
-      });
-      addEventListener("storage", (e) => {
-        if (this.#state && forgottenElsewhere(e)) this.#logOut(false, "Logged out in another tab.");
       });
     }
     #logIn(name, password) {
@@ -1501,141 +2065,61 @@ export const PAGE_SCRIPT = `"use strict";
       this.#connect();
     }
     #connect() {
-      const state = this.#state;
-      if (state === null) return;
-      clearTimeout(this.#retryTimer);
+      if (this.#state === null) return;
       this.#ui.resume.hidden = true;
-      void this.#client?.close();
-      const client = new RelayClient({
-        url: socketUrl(),
-        name: state.name,
-        ...this.#password !== void 0 && { password: this.#password },
-        ...state.session !== void 0 && { session: state.session },
-        ...state.since !== void 0 && { since: state.since },
-        heartbeatMs: HEARTBEAT_MS
-      });
-      this.#client = client;
-      this.#opens = 0;
-      const on = (type, handler) => client.on(type, (detail) => {
-        if (this.#client === client) handler(detail);
-      });
-      on("open", (w) => this.#opened(w));
-      on("message", (m) => this.#message(m));
-      on("presence", (p) => this.#presence(p));
-      on("joined", (e) => this.#joinedOrLeft(e, true));
-      on("left", (e) => this.#joinedOrLeft(e, false));
-      on("announce", (a) => this.#note(\`📣 \${a.text}\`, "announce"));
-      on("bye", (b) => {
-        if (b.reason === "replaced") {
-          this.#replaced = true;
-          this.#stopped("logged in elsewhere", "Use this tab");
-        } else if (b.reason === "kicked") {
-          this.#stopped("removed by an operator", "Log in again");
-        }
-      });
-      on("reconnecting", (r) => {
-        this.#status(\`reconnecting in \${Math.max(1, Math.round(r.delayMs / 1e3))}s\`);
-      });
-      on("close", (info) => {
-        this.#persistSoon();
-        if (info.reconnect) this.#status("reconnecting…");
-        else if (info.reason !== "replaced" && info.reason !== "kicked") {
-          this.#stopped("disconnected", "Connect again");
-        }
-      });
-      this.#status("connecting…");
-      const withSession = state.session !== void 0;
-      client.connect().catch((error) => {
-        if (this.#client === client) this.#refused(error, withSession);
-      });
-    }
-    /** The first login of a client failed. */
-    #refused(error, withSession) {
-      const code = codeOf(error);
-      const state = this.#state;
-      this.#client = null;
-      this.#ui.loginButton.disabled = false;
-      if (state === null || code === "closed") return;
-      if (code === "connect_failed" && state.session !== void 0) {
-        const delay = Math.min(3e4, 1e3 * 2 ** this.#retries++);
-        this.#status(\`cannot reach the server; trying again in \${Math.round(delay / 1e3)}s\`);
-        this.#retryTimer = setTimeout(() => this.#connect(), delay);
-        return;
-      }
-      if (code === "auth_failed" && withSession) {
-        delete state.session;
-        this.#persist();
-        return this.#showLogin("Your session has ended; please log in again.");
-      }
-      this.#showLogin(
-        code === "connect_failed" ? "Cannot reach the server; try again in a moment." : describeError(error)
-      );
-    }
-    /** The server ended this page's session (or the client gave up): offer to come back. */
-    #stopped(why, action) {
-      this.#status(why, "offline");
-      this.#ui.resume.textContent = action;
-      this.#ui.resume.hidden = false;
+      this.#session.connect();
     }
     #logOut(forget, message) {
-      const client = this.#client;
-      this.#client = null;
-      clearTimeout(this.#retryTimer);
-      clearTimeout(this.#saveTimer);
+      this.#keeper.cancel();
       forgetAll();
-      const name = this.#state?.name ?? "";
+      const name = this.#me;
       this.#state = null;
       this.#replaced = false;
       this.#password = void 0;
       this.#conversations.clear();
       this.#current = null;
       this.#online.clear();
-      this.#members = null;
       this.#ui.password.value = "";
       this.#ui.name.value = name;
-      this.#showLogin(message);
-      this.#status("logged out", "offline");
-      void client?.close(forget ? { forget: true } : {});
+      this.#view.showLogin(message);
+      this.#view.status("logged out", "offline");
+      this.#session.end(forget);
     }
     // ---- what the server says ----
-    #opened(welcome) {
+    #opened(welcome, again) {
       const state = this.#state;
-      const client = this.#client;
+      const client = this.#session.client;
       if (state === null || client === null) return;
-      const again = this.#opens++ > 0;
       this.#replaced = false;
-      this.#retries = 0;
       state.name = welcome.name;
       if (client.session !== void 0) state.session = client.session;
       this.#ui.loginButton.disabled = false;
-      this.#online = new Map(welcome.users.map((n) => [conversationKey(n), n]));
-      this.#online.set(conversationKey(welcome.name), welcome.name);
-      this.#onlineCount = welcome.online;
+      this.#online.welcome(welcome);
       const kept = new Set(welcome.rooms.map(conversationKey));
       for (const room of welcome.rooms) this.#conversation(room).member = true;
       for (const c of [...this.#conversations.values()]) {
         if (c.kind !== "room" || kept.has(c.key)) continue;
-        if (again && c.member) this.#join(c.target, false);
+        if (again && c.member) this.#actions.join(c.target, false);
         else this.#drop(c);
       }
       if (welcome.gap) for (const c of this.#conversations.values()) c.loaded = false;
-      this.#showApp();
-      this.#status(\`online as \${welcome.name}\`, "online");
+      this.#view.showApp(this.#me);
+      this.#view.status(\`online as \${welcome.name}\`, "online");
       const missed = welcome.replayed ?? welcome.queued;
       if (missed > 0) {
         this.#note(\`\${missed} message\${missed === 1 ? "" : "s"} came while you were away\`);
       }
       const current = this.#current;
-      if (current && !current.loaded) this.#loadNewest(current);
+      if (current && !current.loaded) this.#actions.loadNewest(current);
       if (!again && (document.activeElement === document.body || this.#ui.login.contains(document.activeElement))) {
         (current ? this.#ui.text : this.#ui.room).focus();
       }
       this.#refreshMembers();
-      this.#render("update");
+      this.#view.render("update");
       this.#persist();
     }
     #message(m) {
-      const me = this.#state?.name ?? "";
+      const me = this.#me;
       const mine = conversationKey(m.from) === conversationKey(me);
       const c = this.#conversation(conversationOf(m, me));
       if (c.kind === "person" && !mine) c.target = m.from;
@@ -1652,177 +2136,19 @@ export const PAGE_SCRIPT = `"use strict";
       this.#persistSoon();
     }
     #presence(p) {
-      const key = conversationKey(p.name);
-      if (p.status === "online") {
-        if (!this.#online.has(key)) this.#onlineCount++;
-        this.#online.set(key, p.name);
-        if (this.#current?.kind === "room") {
-          clearTimeout(this.#whoTimer);
-          this.#whoTimer = setTimeout(() => this.#refreshMembers(), 300);
-        }
-      } else {
-        if (this.#online.delete(key)) this.#onlineCount = Math.max(1, this.#onlineCount - 1);
-        this.#members?.names.delete(key);
+      this.#online.presence(p);
+      if (p.status === "online" && this.#current?.kind === "room") {
+        clearTimeout(this.#whoTimer);
+        this.#whoTimer = setTimeout(() => this.#refreshMembers(), 300);
       }
-      this.#render();
+      this.#view.render();
     }
     #joinedOrLeft(e, joined) {
       const c = this.#conversations.get(conversationKey(e.room));
       if (c === void 0) return;
       c.note(\`\${e.name} \${joined ? "joined" : "left"} \${e.room}\`);
-      if (this.#members?.room === c.key) {
-        if (joined) this.#members.names.set(conversationKey(e.name), e.name);
-        else this.#members.names.delete(conversationKey(e.name));
-      }
+      this.#online.joinedOrLeft(c.key, e.name, joined);
       this.#changed(c, "update");
-    }
-    // ---- what the user does ----
-    #run(line) {
-      const action = parseLine(line, this.#current?.target ?? null);
-      switch (action.kind) {
-        case "send":
-          return this.#send(action.to, action.text);
-        case "open":
-          return this.select(action.target);
-        case "join":
-          return this.#join(action.room);
-        case "leave":
-          return this.#leave(action.room);
-        case "history":
-          return this.#history(action.with, action.limit);
-        case "who":
-          return this.#ask(
-            action.room ? { type: "who", room: action.room } : { type: "who" },
-            (r) => {
-              const more = r.next ? \` and more (\${r.online ?? "?"} in all)\` : "";
-              this.#note(\`\${r.room ?? "online"}: \${r.users.join(", ") || "nobody"}\${more}\`);
-            }
-          );
-        case "rooms":
-          return this.#ask({ type: "rooms" }, (r) => {
-            const list = r.rooms.map((x) => \`\${x.room} (\${x.members}, \${x.online} online)\`);
-            this.#note(
-              list.length > 0 ? \`rooms: \${list.join(", ")}\` : "no rooms yet: /join #name makes one"
-            );
-          });
-        case "ping": {
-          const sent = performance.now();
-          return this.#ask(
-            { type: "ping" },
-            () => this.#note(\`pong in \${Math.round(performance.now() - sent)} ms\`)
-          );
-        }
-        case "help":
-          for (const line2 of HELP) this.#note(line2);
-          return this.#render("update");
-        case "quit":
-          return this.#logOut(true, "");
-        case "usage":
-          return this.#note(action.message, "error");
-      }
-    }
-    /** Sends a command whose answer is a note; its error becomes one too. */
-    #ask(command, then) {
-      const client = this.#client;
-      if (client === null) return this.#note("not connected", "error");
-      client.request(command).then(then, (error) => this.#note(describeError(error), "error"));
-    }
-    #send(to, text) {
-      const client = this.#client;
-      if (client === null) return this.#note("not connected", "error");
-      const c = this.#conversation(to);
-      const pending = { seq: ++this.#seq, to: c.target, text, state: "sending" };
-      c.pending.push(pending);
-      this.#changed(c, "mine");
-      const me = this.#state?.name ?? "";
-      client.request({ type: "msg", to: c.target, text }).then(
-        (ok) => {
-          c.pending = c.pending.filter((p) => p !== pending);
-          if (ok.id !== void 0) {
-            const ts = (/* @__PURE__ */ new Date()).toISOString();
-            c.add([{ type: "message", id: ok.id, from: me, to: c.target, text, ts }]);
-          }
-          if (ok.queued) c.note(\`\${c.target} is offline; the message waits for them\`);
-          if (c !== this.#current) this.#note(\`sent to \${c.target}\`);
-          this.#changed(c, "mine");
-          this.#persistSoon();
-        },
-        (error) => {
-          const code = codeOf(error);
-          pending.state = code === "connection_lost" ? "unsure" : "failed";
-          pending.error = describeError(error);
-          if (c !== this.#current && c.messages.length === 0 && pending.state === "failed") {
-            this.#drop(c);
-            this.#note(\`not sent to \${c.target}: \${pending.error}\`, "error");
-          }
-          this.#changed(c, "update");
-        }
-      );
-    }
-    #join(room, open = true) {
-      this.#ask({ type: "join", room }, (ok) => {
-        const c = this.#conversation(ok.room ?? room);
-        c.member = true;
-        if (open) this.#open(c.target, true);
-        else this.#render();
-        this.#persistSoon();
-      });
-    }
-    #leave(room) {
-      this.#ask({ type: "leave", room }, (ok) => {
-        const c = this.#conversations.get(conversationKey(ok.room ?? room));
-        if (c) this.#drop(c);
-        this.#note(\`you left \${ok.room ?? room}\`);
-        this.#persistSoon();
-      });
-    }
-    #history(target, limit) {
-      this.select(target);
-      const c = this.#conversation(target);
-      this.#ask({ type: "history", with: c.target, limit }, (page) => {
-        c.newestPage(page.messages, page.more);
-        c.note(\`the last \${page.messages.length} message(s) with \${page.with} are shown\`);
-        this.#changed(c, "update");
-      });
-    }
-    #loadNewest(c) {
-      const client = this.#client;
-      if (client === null || c.loaded) return;
-      c.loaded = true;
-      client.request({ type: "history", with: c.target, limit: PAGE_SIZE }).then(
-        (page) => {
-          c.newestPage(page.messages, page.more);
-          this.#changed(c, "update");
-          this.#persistSoon();
-        },
-        (error) => {
-          c.loaded = false;
-          if (codeOf(error) === "connection_lost") return;
-          c.more = false;
-          c.note(describeError(error), "error");
-          this.#changed(c, "update");
-        }
-      );
-    }
-    #loadOlder() {
-      const c = this.#current;
-      const client = this.#client;
-      if (c === null || client === null || !c.more || this.#loadingOlder || !client.connected) return;
-      const oldest = c.messages[0];
-      if (oldest === void 0) return this.#loadNewest(c);
-      this.#loadingOlder = true;
-      this.#timeline.loading = true;
-      client.request({ type: "history", with: c.target, before: oldest.id, limit: PAGE_SIZE }).then(
-        (page) => {
-          c.olderPage(page.messages, page.more);
-          this.#changed(c, "older");
-        },
-        (error) => c.note(describeError(error), "error")
-      ).finally(() => {
-        this.#loadingOlder = false;
-        this.#timeline.loading = false;
-        this.#changed(c, "older");
-      });
     }
     // ---- the page's state ----
     #conversation(target) {
@@ -1837,7 +2163,7 @@ export const PAGE_SCRIPT = `"use strict";
     #drop(c) {
       this.#conversations.delete(c.key);
       if (this.#current === c) this.#open(null, false);
-      this.#render();
+      this.#view.render();
     }
     /** Whether the reader sees \`c\` now: open, in a visible tab. */
     #seen(c) {
@@ -1847,30 +2173,27 @@ export const PAGE_SCRIPT = `"use strict";
       const c = target === null ? null : this.#conversation(target);
       this.#current = c;
       if (this.#state) this.#state.current = c?.target;
-      this.#timeline.open(c);
+      this.#view.timeline.open(c);
       if (c && this.#seen(c)) c.unread = 0;
       this.#ui.notice.replaceChildren();
       this.#ui.notice.hidden = true;
       this.#ui.app.classList.toggle("list", c === null);
-      this.#members = null;
-      if (c && !c.loaded) this.#loadNewest(c);
+      this.#online.members = null;
+      if (c && !c.loaded) this.#actions.loadNewest(c);
       this.#refreshMembers();
-      this.#render("switch");
+      this.#view.render("switch");
       this.#persistSoon();
       if (focus) this.#ui.text.focus();
     }
     #refreshMembers() {
       const c = this.#current;
-      const client = this.#client;
+      const client = this.#session.client;
       if (c?.kind !== "room" || client === null) return;
       client.request({ type: "who", room: c.target }).then(
         (reply) => {
           if (this.#current !== c) return;
-          this.#members = {
-            room: c.key,
-            names: new Map(reply.users.map((n) => [conversationKey(n), n]))
-          };
-          this.#render();
+          this.#online.roomMembers(c.key, reply.users);
+          this.#view.render();
         },
         () => {
         }
@@ -1881,150 +2204,29 @@ export const PAGE_SCRIPT = `"use strict";
       const c = this.#current;
       if (c) {
         c.note(text, kind);
-        return this.#render("update");
+        return this.#view.render("update");
       }
       this.#ui.notice.hidden = false;
       this.#ui.notice.append(el("p", \`note \${kind}\`, text));
       while (this.#ui.notice.children.length > 12) this.#ui.notice.firstElementChild?.remove();
     }
     #persistSoon() {
-      this.#saveTimer ??= setTimeout(() => this.#persist(), SAVE_DELAY_MS);
+      this.#keeper.soon();
     }
-    /** Keeps the state and the conversations; \`since\` and the messages agree (see saved.ts). */
     #persist() {
-      clearTimeout(this.#saveTimer);
-      this.#saveTimer = void 0;
+      this.#keeper.now();
+    }
+    /** What is kept; \`since\` and the messages agree (see saved.ts). Nothing once replaced. */
+    #keepable() {
       const state = this.#state;
-      if (state === null || this.#replaced) return;
-      const client = this.#client;
+      if (state === null || this.#replaced) return null;
+      const client = this.#session.client;
       if (client?.since !== void 0) state.since = client.since;
       if (client?.session !== void 0) state.session = client.session;
-      const newest = (c) => c.latest?.id ?? "";
-      const kept = [...this.#conversations.values()].filter((c) => c.messages.length > 0 || c.member || c === this.#current).sort((a, b) => newest(a) < newest(b) ? 1 : -1).slice(0, KEEP_CONVERSATIONS).map((c) => ({
-        target: c.target,
-        unread: c.unread,
-        member: c.member,
-        messages: c.messages
-      }));
-      save(state, kept);
+      return { state, conversations: this.#conversations.values(), current: this.#current };
     }
-    // ---- drawing ----
     #changed(c, why) {
-      this.#render(c === this.#current ? why : void 0);
-    }
-    /** Draws what changed once per frame, however many messages came in it. */
-    #render(why) {
-      if (why !== void 0 && (this.#redraw === null || REDRAW_RANK[why] > REDRAW_RANK[this.#redraw])) {
-        this.#redraw = why;
-      }
-      if (this.#frame) return;
-      this.#frame = true;
-      const flush = () => this.#flush();
-      requestAnimationFrame(flush);
-      setTimeout(flush, 200);
-    }
-    #flush() {
-      if (!this.#frame) return;
-      this.#frame = false;
-      const why = this.#redraw;
-      this.#redraw = null;
-      const me = this.#state?.name ?? "";
-      const current = this.#current;
-      this.#sidebar.render(this.#entries(me), current?.target ?? null, me);
-      if (why !== null) this.#timeline.draw(current, me, why);
-      this.#drawHead(current);
-      this.#drawMembers(current, me);
-      let unread = 0;
-      for (const c of this.#conversations.values()) unread += c.unread;
-      document.title = unread > 0 ? \`(\${unread}) relay\` : "relay";
-      this.#ui.unreadTotal.textContent = unread > 0 ? String(unread) : "";
-      this.#ui.unreadTotal.hidden = unread === 0;
-    }
-    #entries(me) {
-      const everyone = this.#conversations.get("*");
-      const rooms = [
-        { target: "*", label: "everyone", unread: everyone?.unread ?? 0, latest: everyone?.latest }
-      ];
-      const people = /* @__PURE__ */ new Map();
-      for (const c of this.#conversations.values()) {
-        const entry = { target: c.target, label: c.target, unread: c.unread, latest: c.latest };
-        if (c.kind === "room" && c.member) rooms.push(entry);
-        if (c.kind === "person") people.set(c.key, { ...entry, online: this.#online.has(c.key) });
-      }
-      const meKey = conversationKey(me);
-      for (const [key, name] of this.#online) {
-        if (key !== meKey && !people.has(key)) {
-          people.set(key, { target: name, label: name, unread: 0, online: true });
-        }
-      }
-      const byLabel = (a, b) => a.label.localeCompare(b.label, void 0, { sensitivity: "base" });
-      return {
-        rooms: [rooms[0], ...rooms.slice(1).sort(byLabel)],
-        people: [...people.values()].sort(byLabel)
-      };
-    }
-    #drawHead(c) {
-      const ui = this.#ui;
-      ui.title.textContent = c === null ? "relay" : c.kind === "all" ? "everyone" : c.target;
-      ui.leave.hidden = c?.kind !== "room";
-      let subtitle = "";
-      if (c?.kind === "all") subtitle = \`everyone online: \${this.#onlineCount}\`;
-      if (c?.kind === "room" && this.#members) subtitle = \`\${this.#members.names.size} online here\`;
-      if (c?.kind === "person") subtitle = this.#online.has(c.key) ? "online" : "offline";
-      ui.subtitle.textContent = subtitle;
-      ui.say.classList.toggle("none", c === null);
-      ui.text.placeholder = c === null ? "Pick a conversation, or type /help" : \`Message \${c.kind === "all" ? "everyone" : c.target}\`;
-    }
-    #drawMembers(c, me) {
-      const ui = this.#ui;
-      const names = c?.kind === "all" ? [...this.#online.values()] : c?.kind === "room" && this.#members ? [...this.#members.names.values()] : null;
-      ui.members.hidden = names === null;
-      if (names === null) return;
-      ui.membersTitle.textContent = c?.kind === "all" ? "Online" : \`Online in \${c?.target}\`;
-      names.sort((a, b) => a.localeCompare(b, void 0, { sensitivity: "base" }));
-      const meKey = conversationKey(me);
-      ui.membersList.replaceChildren(
-        ...names.map((name) => {
-          const li = el("li");
-          if (conversationKey(name) === meKey) {
-            li.append(el("span", "member me", \`\${name} (you)\`));
-          } else {
-            const button = el("button", "member", name);
-            button.type = "button";
-            button.title = \`Talk to \${name}\`;
-            button.addEventListener("click", () => this.select(name));
-            li.append(button);
-          }
-          return li;
-        })
-      );
-    }
-    #showApp() {
-      const ui = this.#ui;
-      ui.login.hidden = true;
-      ui.app.hidden = false;
-      ui.logout.hidden = false;
-      ui.me.textContent = this.#state?.name ?? "";
-      const toggle = ui.notify.closest("label");
-      if (toggle) toggle.hidden = !notificationsSupported();
-    }
-    #showLogin(message) {
-      const ui = this.#ui;
-      ui.app.hidden = true;
-      ui.logout.hidden = true;
-      ui.resume.hidden = true;
-      ui.login.hidden = false;
-      const toggle = ui.notify.closest("label");
-      if (toggle) toggle.hidden = true;
-      ui.me.textContent = "";
-      ui.loginError.textContent = message;
-      ui.loginButton.disabled = false;
-      this.#status("not logged in", "offline");
-      (ui.name.value ? ui.password : ui.name).focus();
-    }
-    #status(text, kind = "") {
-      this.#ui.status.className = kind;
-      this.#ui.status.textContent = text;
+      this.#view.render(c === this.#current ? why : void 0);
     }
   };
 

@@ -133,6 +133,34 @@ export class Sidebar {
   }
 }
 
+/**
+ * The target `delta` entries (1 down, -1 up) from the entry with key `current` in `order`,
+ * going round, skipping those `wanted` refuses; from the top (or the bottom, going up)
+ * when none is current. Undefined when no entry is wanted.
+ *
+ * @example
+ * stepFrom(["*", "#dev", "bo"], "#dev", 1, () => true); // "bo"
+ */
+export function stepFrom(
+  order: readonly string[],
+  current: string | null,
+  delta: 1 | -1,
+  wanted: (target: string) => boolean,
+): string | undefined {
+  if (order.length === 0) return undefined;
+  const at =
+    current !== null
+      ? order.findIndex((t) => conversationKey(t) === current)
+      : delta === 1
+        ? -1
+        : order.length;
+  for (let i = 1; i <= order.length; i++) {
+    const target = order[(((at + delta * i) % order.length) + order.length) % order.length];
+    if (target !== undefined && wanted(target)) return target;
+  }
+  return undefined;
+}
+
 /** The latest line of a conversation, short: who said it (in rooms, or "you") and what. */
 function latestLine(entry: SidebarEntry, me: string): string {
   const m = entry.latest;
