@@ -20,8 +20,10 @@ import type {
   RelayClientEvents,
   ReplyFor,
   Welcome,
+  WhoReply,
 } from "./types.ts";
 import { webSocketTransport } from "./websocket.ts";
+import { type WhoOptions, whoNames, whoPages } from "./who.ts";
 
 // The server ended the session on purpose: coming back would fight the operator or the user.
 const FINAL_BYES = new Set(["kicked", "replaced"]);
@@ -187,7 +189,31 @@ export class RelayClient extends RelayEvents {
     return historyPages(this.#historyRequest, conversation, options);
   }
 
+  /**
+   * The names of who is online, or with `room` of that room's members online, in the
+   * server's name order, fetched 1000 a page with `after` until the last page. Leaving the
+   * loop early stops asking.
+   *
+   * @example
+   * for await (const name of client.who({ room: "#dev" })) console.log(name);
+   */
+  who(options: WhoOptions = {}): AsyncGenerator<string, void> {
+    return whoNames(this.#whoRequest, options);
+  }
+
+  /**
+   * The pages of who is online (see {@link who}); each says `online`, how many in all.
+   *
+   * @example
+   * const first = await client.whoPages().next();
+   * if (!first.done) console.log(`${first.value.users.length} of ${first.value.online} online`);
+   */
+  whoPages(options: WhoOptions = {}): AsyncGenerator<WhoReply, void> {
+    return whoPages(this.#whoRequest, options);
+  }
+
   readonly #historyRequest = (command: CommandOf<"history">) => this.request(command);
+  readonly #whoRequest = (command: CommandOf<"who">) => this.request(command);
 
   /**
    * Logs out (`quit`, with `forget` to end the session secret on the server) and stops

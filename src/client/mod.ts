@@ -25,3 +25,4 @@ export * from "./recent-ids.ts";
 export * from "./transport.ts";
 export * from "./types.ts";
 export * from "./websocket.ts";
+export * from "./who.ts";

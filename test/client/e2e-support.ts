@@ -11,6 +11,7 @@ import {
   type Transport,
   webSocketTransport,
 } from "../../src/client/mod.ts";
+import { LineClient } from "../support/client.ts";
 
 /** The two ways a program reaches the relay from Node. */
 export type Via = "ws" | "tcp";
@@ -122,4 +123,63 @@ export function freePort(): Promise<number> {
 export async function kvFile(): Promise<string> {
   await mkdir("data", { recursive: true });
   return join(await mkdtemp("data/test-"), "relay.kv");
+}
+
+/** Sends a JSON command with an id over `c` and waits for its reply, skipping events. */
+async function ask(c: LineClient, command: object, id: string): Promise<Record<string, unknown>> {
+  c.sendJson({ ...command, id });
+  for (;;) {
+    const reply = await c.json(20_000);
+    if (reply.re === id) return reply;
+  }
+}
+
+/**
+ * Logs `names` in over TCP in JSON mode, 100 at a time; they stay online until closed.
+ * With `room`, each becomes a member of it first, 50 at a time logging in, joining and
+ * quitting: a join is told to the members online, so a thousand joining while all are
+ * online would make half a million events.
+ */
+export async function logInCrowd(
+  port: number,
+  names: string[],
+  room?: string,
+): Promise<LineClient[]> {
+  const batches = (size: number) =>
+    Array.from({ length: Math.ceil(names.length / size) }, (_, i) =>
+      names.slice(i * size, (i + 1) * size),
+    );
+  const login = async (name: string) => {
+    const c = await LineClient.open(port);
+    const welcome = await ask(c, { type: "login", name }, "login");
+    if (welcome.type !== "welcome") throw new Error(`${name}: ${JSON.stringify(welcome)}`);
+    return c;
+  };
+  if (room !== undefined) {
+    for (const batch of batches(50)) {
+      await Promise.all(
+        batch.map(async (name) => {
+          const c = await login(name);
+          const ok = await ask(c, { type: "join", room }, "join");
+          if (ok.type !== "ok") throw new Error(`${name} joining ${room}: ${JSON.stringify(ok)}`);
+          await ask(c, { type: "quit" }, "quit");
+          c.close();
+        }),
+      );
+    }
+  }
+  const online: LineClient[] = [];
+  for (const batch of batches(100)) online.push(...(await Promise.all(batch.map(login))));
+  return online;
+}
+
+/**
+ * Names in the order `who` lists them: by lower case, then by code unit (docs/protocol.md §12).
+ *
+ * @example
+ * byWhoOrder(["bo", "Ann", "ann"]); // ["Ann", "ann", "bo"]
+ */
+export function byWhoOrder(names: string[]): string[] {
+  const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  return [...names].sort((a, b) => cmp(a.toLowerCase(), b.toLowerCase()) || cmp(a, b));
 }

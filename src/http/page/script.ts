@@ -503,6 +503,24 @@ export const PAGE_SCRIPT = `"use strict";
     });
   }
 
+  // src/client/who.ts
+  async function* whoPages(request, options = {}) {
+    let after = options.after;
+    for (; ; ) {
+      const page = await request({
+        type: "who",
+        ...options.room !== void 0 && { room: options.room },
+        ...after !== void 0 && { after }
+      });
+      yield page;
+      if (page.next === void 0 || page.users.length === 0 || page.next === after) return;
+      after = page.next;
+    }
+  }
+  async function* whoNames(request, options = {}) {
+    for await (const page of whoPages(request, options)) yield* page.users;
+  }
+
   // src/client/client.ts
   var FINAL_BYES = /* @__PURE__ */ new Set(["kicked", "replaced"]);
   var RelayClient = class extends RelayEvents {
@@ -625,7 +643,29 @@ export const PAGE_SCRIPT = `"use strict";
     historyPages(conversation, options = {}) {
       return historyPages(this.#historyRequest, conversation, options);
     }
+    /**
+     * The names of who is online, or with \`room\` of that room's members online, in the
+     * server's name order, fetched 1000 a page with \`after\` until the last page. Leaving the
+     * loop early stops asking.
+     *
+     * @example
+     * for await (const name of client.who({ room: "#dev" })) console.log(name);
+     */
+    who(options = {}) {
+      return whoNames(this.#whoRequest, options);
+    }
+    /**
+     * The pages of who is online (see {@link who}); each says \`online\`, how many in all.
+     *
+     * @example
+     * const first = await client.whoPages().next();
+     * if (!first.done) console.log(\`\${first.value.users.length} of \${first.value.online} online\`);
+     */
+    whoPages(options = {}) {
+      return whoPages(this.#whoRequest, options);
+    }
     #historyRequest = (command) => this.request(command);
+    #whoRequest = (command) => this.request(command);
     /**
      * Logs out (\`quit\`, with \`forget\` to end the session secret on the server) and stops
      * reconnecting; resolves once the connection is closed. Replies to requests sent before
