@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { complete, prompt, renderError, renderMessage } from "../../src/cli/chat/render.ts";
+import type { WhoReply } from "../../src/client/mod.ts";
 
 const plain = { color: false };
 const ts = "2026-05-06T07:08:09.000Z";
@@ -22,6 +23,22 @@ describe("rendering", () => {
     [{ type: "ok", re: "1", id: "x" }, null],
   ] as const)("%j", (msg, line) => {
     expect(renderMessage(msg, plain)).toBe(line);
+  });
+
+  test("who: a page with more to come ends with the count and the command for the next", () => {
+    const page: WhoReply = { type: "who", re: "1", users: ["ann", "Bo"], online: 1500 };
+    expect(renderMessage({ ...page, next: "Bo" }, plain)).toBe(
+      "* online: ann, Bo (1500 in all; more: /who * Bo)",
+    );
+    expect(renderMessage({ ...page, room: "#dev", next: "Bo" }, plain)).toBe(
+      "* #dev: ann, Bo (1500 in all; more: /who #dev Bo)",
+    );
+    // The last of several pages still says how many; a whole list needs no count.
+    expect(renderMessage(page, plain)).toBe("* online: ann, Bo (1500 in all)");
+    expect(renderMessage({ ...page, online: 2 }, plain)).toBe("* online: ann, Bo");
+    expect(renderMessage({ type: "who", re: "1", users: [], online: 0 }, plain)).toBe(
+      "* online: nobody",
+    );
   });
 
   test("a private message of your own names its recipient", () => {

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, test } from "vitest";
+import { logInCrowd } from "../client/e2e-support.ts";
 import { textUser } from "../support/client.ts";
 import { spawnRelay } from "../support/process.ts";
 
@@ -226,5 +227,23 @@ describe("relay chat in a terminal", () => {
     dee.press("Enter");
     await expect.poll(() => dee.alive(), { timeout: 5000 }).toBe(false);
     eve2.close();
+  });
+
+  test("/who prints one page with how many are online and the command for the next page", async () => {
+    const relay = await spawnRelay("node", { RELAY_PRESENCE: "off" });
+    const names = Array.from({ length: 1000 }, (_, i) => `p${String(i).padStart(4, "0")}`);
+    const crowd = await logInCrowd(relay.tcpPort, names);
+    const ann = chat(`--name ann tcp://127.0.0.1:${relay.tcpPort}`);
+    await ann.waitFor(/logged in as ann/);
+    // ann and p0000 to p0998 make the first page of 1000; p0999 is on the next.
+    ann.type("/who");
+    ann.press("Enter");
+    await expect
+      .poll(() => ann.everything(), { timeout: 10_000 })
+      .toMatch(/^\* online: ann, p0000, p0001, .*, p0998 \(1001 in all; more: \/who \* p0998\)$/m);
+    ann.type("/who * p0998");
+    ann.press("Enter");
+    await ann.waitFor(/^\* online: p0999 \(1001 in all\)$/m);
+    for (const c of crowd) c.close();
   });
 });

@@ -31,8 +31,10 @@ const RECONNECT = { initialDelayMs: 500, maxDelayMs: 15_000 };
  * The library logs in, matches replies to commands, and when the connection drops or the
  * server restarts it reconnects with backoff and resumes with the session secret and the
  * newest message id seen, so the server replays exactly what was missed (docs/protocol.md
- * §11). The session lives in this process only and is ended on `/quit`. Resolves with the
- * exit code when the user quits.
+ * §11). The session lives in this process only and is ended on `/quit`. `/who` prints one
+ * page (at most 1000 names) with how many are online in all and, when more follow, the
+ * command that prints the next page, `/who * <name>` (docs/protocol.md §12). Resolves with
+ * the exit code when the user quits.
  */
 export async function runChat(options: ChatOptions): Promise<number> {
   const style: Style = { color: options.color };

@@ -90,7 +90,11 @@ export function renderMessage(msg: ServerMessage, style: Style, me?: string): st
       if (msg.room) return paint(style, "info", `* you left ${msg.room}`);
       return null;
     case "who":
-      return paint(style, "info", `* ${msg.room ?? "online"}: ${msg.users.join(", ") || "nobody"}`);
+      return paint(
+        style,
+        "info",
+        `* ${msg.room ?? "online"}: ${msg.users.join(", ") || "nobody"}${whoTail(msg)}`,
+      );
     case "rooms":
       return paint(
         style,
@@ -116,6 +120,24 @@ export function renderMessage(msg: ServerMessage, style: Style, me?: string): st
     case "announce":
       return paint(style, "announce", `*** ${msg.text}`);
   }
+}
+
+/**
+ * What follows the names of a `who` page (docs/protocol.md §12): how many are online in all
+ * when the page lists only some of them, and, when more pages follow, the command that
+ * prints the next one (as text mode's hint, §5). The client prints one page at a time.
+ *
+ * @example
+ * whoTail({ type: "who", re: "1", users: ["ann", "bo"], online: 1500, next: "bo" });
+ * // " (1500 in all; more: /who * bo)"
+ */
+function whoTail(msg: Extract<ServerMessage, { type: "who" }>): string {
+  const parts: string[] = [];
+  if (msg.online !== undefined && msg.online !== msg.users.length) {
+    parts.push(`${msg.online} in all`);
+  }
+  if (msg.next !== undefined) parts.push(`more: /who ${msg.room ?? "*"} ${msg.next}`);
+  return parts.length > 0 ? ` (${parts.join("; ")})` : "";
 }
 
 /**
