@@ -1,23 +1,28 @@
 import type { ConnId, ErrorCode } from "../core/mod.ts";
 import {
+  cutLines,
   type Decoded,
   decodeJson,
   decodeText,
   decodeUtf8,
-  LineFramer,
+  type LineFramer,
   type RawFrame,
   utf8Length,
 } from "../protocol/mod.ts";
 import type { Host, HostConfig, Link } from "./host.ts";
 import { IrcGate } from "./irc.ts";
-import { Outbox } from "./outbox.ts";
-import type { StreamItem } from "./outboxes.ts";
+import type { Outbox } from "./outbox.ts";
+import type { Streaming } from "./outboxes.ts";
 import { CommandLimit } from "./rate.ts";
 
 /** An HTTP request line (`GET / HTTP/1.1`): a method token, a target, and the version. */
 const HTTP_REQUEST_LINE = /^[-!#$%&'*+.^_`|~0-9A-Za-z]+ \S+ HTTP\/\d(\.\d)?$/;
 
-/** One client connection inside the host: its mode, framing, limits and outbox. */
+/**
+ * One client connection inside the host: its mode, framing, limits and outbox. What it needs
+ * only while busy (the start of an unfinished line, what waits to be written, a stream) exists
+ * only then, so that an idle connection costs little.
+ */
 export class Connection {
   readonly id: ConnId;
   readonly link: Link;
@@ -26,20 +31,22 @@ export class Connection {
   mode: "json" | "text" | "irc" | null = null;
   /** The IRC side of a connection to the IRC port; null on the others. */
   readonly irc: IrcGate | null;
-  /** What waits to be written at the next flush. */
-  readonly out: Outbox;
+  /** What waits to be written at the next flush; null when nothing does. */
+  out: Outbox | null = null;
   queued = false;
   closing = false;
   overflowed = false;
   timer: ReturnType<typeof setTimeout> | undefined;
-  /** Messages being written at the reader's pace, and what queued behind them; null when none. */
-  stream: StreamItem[] | null = null;
-  /** The stream's next look at the reader. */
-  pumping: ReturnType<typeof setTimeout> | undefined;
-  /** How much was handed to the link in all (bytes, or UTF-16 units for strings). */
-  written = 0;
-  /** Held messages to let go once `written - unsent()` reaches `at`. */
-  drops: { at: number; key: string; ids: string[] }[] = [];
+  /** Messages being written at the reader's pace, and held messages to let go; null when none. */
+  stream: Streaming | null = null;
+
+  /**
+   * Whether it holds nothing only a busy connection needs: no unfinished line, nothing
+   * waiting to be written, no stream.
+   */
+  get idle(): boolean {
+    return this.#framer === null && this.out === null && this.stream === null;
+  }
 
   /** Clears the login timer, and lets go of it. */
   stopTimer(): void {
@@ -47,7 +54,8 @@ export class Connection {
     this.timer = undefined;
   }
   readonly #host: Host;
-  readonly #framer: LineFramer;
+  /** The start of an unfinished line (a byte stream's); null between lines. */
+  #framer: LineFramer | null = null;
   readonly #limit: CommandLimit | null;
   readonly #maxFrameBytes: number;
 
@@ -56,9 +64,7 @@ export class Connection {
     this.id = id;
     this.link = link;
     this.connectedAt = now;
-    this.out = new Outbox(link.framing);
     this.#maxFrameBytes = config.maxFrameBytes;
-    this.#framer = new LineFramer(config.maxFrameBytes);
     this.#limit = config.rateLimit > 0 ? new CommandLimit(config.rateLimit, now) : null;
     this.irc = link.mode === "irc" ? new IrcGate(host, this, config, now) : null;
     if (this.irc) this.mode = "irc";
@@ -66,7 +72,9 @@ export class Connection {
 
   /** Bytes from a byte stream (TCP): cut into lines, each handled as a frame. */
   receiveBytes(chunk: Uint8Array): void {
-    this.#framer.push(chunk, (frame) => this.#guarded(() => this.#rawFrame(frame)));
+    this.#framer = cutLines(this.#framer, this.#maxFrameBytes, chunk, (frame) =>
+      this.#guarded(() => this.#rawFrame(frame)),
+    );
     this.#host.requestFlush();
   }
 

@@ -255,7 +255,7 @@ export class Host {
         remote: c.link.remote,
         connectedAt: new Date(c.connectedAt).toISOString(),
         rooms: view?.rooms ?? [],
-        unsentBytes: c.link.unsent() + c.out.size,
+        unsentBytes: c.link.unsent() + (c.out?.size ?? 0),
       };
     });
   }

@@ -3,6 +3,7 @@
  * write for a byte stream, or separate frames for WebSocket. A line is a string (sent to
  * this connection alone) or UTF-8 bytes (the same bytes shared by many recipients). `size`
  * counts bytes, and UTF-16 units for strings (close enough to bytes to bound memory).
+ * A connection has one only while something waits (see `Outboxes`).
  *
  * @example
  * const out = new Outbox("line");
@@ -11,10 +12,10 @@
  */
 export class Outbox {
   readonly framing: "line" | "message";
-  #lines: (string | Uint8Array)[] = [];
+  /** Lines (for "line" framing) or frames (for "message"), in order. */
+  #parts: (string | Uint8Array)[] = [];
   /** Whether some line is bytes: then the strings are encoded at the flush. */
   #bytes = false;
-  #frames: (string | Uint8Array)[] = [];
   #size = 0;
 
   constructor(framing: "line" | "message") {
@@ -23,14 +24,14 @@ export class Outbox {
 
   /** Queues one line, with its line ending (a byte stream). */
   addLine(line: string | Uint8Array): void {
-    this.#lines.push(line);
+    this.#parts.push(line);
     this.#size += line.length;
     if (typeof line !== "string") this.#bytes = true;
   }
 
   /** Queues one frame (WebSocket): its text, or its UTF-8 bytes for `Link.writeFrames`. */
   addFrame(frame: string | Uint8Array): void {
-    this.#frames.push(frame);
+    this.#parts.push(frame);
     this.#size += frame.length;
   }
 
@@ -41,29 +42,28 @@ export class Outbox {
 
   /** Hands everything waiting to `write` (once for lines, once per frame) and empties. */
   drain(write: (data: string | Uint8Array) => void): void {
-    if (this.framing === "line") {
-      if (this.#lines.length > 0) {
-        // Strings alone leave as one string, which the runtime encodes as it writes.
-        write(this.#bytes ? joinBytes(this.#lines) : (this.#lines as string[]).join(""));
-      }
-    } else {
-      for (const frame of this.#frames) write(frame);
-    }
+    const parts = this.#parts;
+    const bytes = this.#bytes;
     this.clear();
+    if (this.framing === "message") {
+      for (const frame of parts) write(frame);
+    } else if (parts.length > 0) {
+      // Strings alone leave as one string, which the runtime encodes as it writes.
+      write(bytes ? joinBytes(parts) : (parts as string[]).join(""));
+    }
   }
 
   /** The frames waiting (message framing), which are then no longer waiting. */
   takeFrames(): (string | Uint8Array)[] {
-    const frames = this.#frames;
+    const frames = this.#parts;
     this.clear();
     return frames;
   }
 
   /** Drops everything waiting. */
   clear(): void {
-    this.#lines = [];
+    this.#parts = [];
     this.#bytes = false;
-    this.#frames = [];
     this.#size = 0;
   }
 }

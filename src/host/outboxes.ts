@@ -2,6 +2,7 @@ import type { Effect, ServerMessage } from "../core/mod.ts";
 import type { Connection } from "./connection.ts";
 import type { Counters } from "./counters.ts";
 import { Encoded } from "./encoded.ts";
+import { Outbox } from "./outbox.ts";
 
 /** What the outboxes tell their host. */
 export interface OutboxEvents {
@@ -62,7 +63,11 @@ export class Outboxes {
       this.#dirty = [];
       for (const conn of dirty) {
         conn.queued = false;
-        if (conn.out.size === 0 || conn.closing) continue;
+        if (conn.out === null || conn.closing) continue;
+        if (conn.out.size === 0) {
+          conn.out = null;
+          continue;
+        }
         if (conn.link.unsent() + conn.out.size > this.#maxOutboxBytes) {
           this.#overflow(conn);
         } else {
@@ -72,20 +77,36 @@ export class Outboxes {
     }
   }
 
-  /** Hands a connection's outbox to its link: one write of lines, or its frames together. */
+  /**
+   * Hands a connection's outbox to its link (one write of lines, or its frames together),
+   * and lets go of the outbox: an idle connection has none.
+   */
   #writeOut(conn: Connection): void {
-    const { link } = conn;
-    conn.written += conn.out.size;
-    if (link.writeFrames && conn.out.framing === "message") {
-      link.writeFrames(conn.out.takeFrames() as Uint8Array[]);
+    const { link, out } = conn;
+    if (out === null) return;
+    conn.out = null;
+    if (out.size === 0) return;
+    if (conn.stream) conn.stream.written += out.size;
+    if (link.writeFrames && out.framing === "message") {
+      link.writeFrames(out.takeFrames() as Uint8Array[]);
     } else {
-      conn.out.drain((data) => link.write(data));
+      out.drain((data) => link.write(data));
     }
+  }
+
+  /** The connection's outbox, made when something first waits in it. */
+  #outbox(conn: Connection): Outbox {
+    conn.out ??= new Outbox(conn.link.framing);
+    if (!conn.queued) {
+      conn.queued = true;
+      this.#dirty.push(conn);
+    }
+    return conn.out;
   }
 
   /** A reader too slow for what it is sent: drop what waits, say why if it fits, close. */
   #overflow(conn: Connection): void {
-    conn.out.clear();
+    conn.out = null;
     conn.overflowed = true;
     this.#events.evict(conn);
   }
@@ -97,43 +118,47 @@ export class Outboxes {
    * left the outbox.
    */
   stream(conn: Connection, effect: Extract<Effect, { type: "stream" }>): void {
-    conn.stream ??= [];
-    const queue = conn.stream;
-    for (const msg of effect.messages) queue.push(msg);
-    queue.push({ type: "mark", drop: effect.drop, report: effect.report });
+    conn.stream ??= { items: [], pumping: undefined, written: 0, drops: [] };
+    const { items } = conn.stream;
+    for (const msg of effect.messages) items.push(msg);
+    items.push({ type: "mark", drop: effect.drop, report: effect.report });
+    clearTimeout(conn.stream.pumping);
     this.#pump(conn);
   }
 
   #pump(conn: Connection): void {
-    conn.pumping = undefined;
-    if (conn.closing) return;
+    const s = conn.stream;
+    if (s === null || conn.closing) return;
+    s.pumping = undefined;
     const budget = this.#maxOutboxBytes / 2;
-    const queue = conn.stream ?? [];
+    const queue = s.items;
     let i = 0;
-    while (i < queue.length && conn.link.unsent() + conn.out.size < budget) {
+    while (i < queue.length && conn.link.unsent() + (conn.out?.size ?? 0) < budget) {
       const item = queue[i++] as StreamItem;
       if (item.type !== "mark") {
         this.deliver(conn, item, new Encoded(item), false, true);
         continue;
       }
       // What came before the mark is queued: its bytes are gone once this much was taken.
-      if (item.drop) conn.drops.push({ at: conn.written + conn.out.size, ...item.drop });
+      if (item.drop) s.drops.push({ at: s.written + (conn.out?.size ?? 0), ...item.drop });
       if (item.report) this.#events.streamed(conn);
     }
     queue.splice(0, i);
-    if (queue.length === 0) conn.stream = null;
-    if (conn.out.size > 0) this.#writeOut(conn);
-    this.#dropTaken(conn);
-    if (conn.stream || conn.drops.length > 0) {
-      conn.pumping = setTimeout(() => this.#pump(conn), PUMP_MS);
+    this.#writeOut(conn);
+    this.#dropTaken(conn, s);
+    if (conn.closing || conn.stream !== s) return;
+    if (queue.length > 0 || s.drops.length > 0) {
+      s.pumping = setTimeout(() => this.#pump(conn), PUMP_MS);
+    } else {
+      conn.stream = null;
     }
   }
 
   /** Lets go of held messages whose bytes the peer has taken. */
-  #dropTaken(conn: Connection): void {
-    const taken = conn.written - conn.link.unsent();
-    while (conn.drops.length > 0 && (conn.drops[0]?.at ?? 0) <= taken) {
-      const { key, ids } = conn.drops.shift() as { key: string; ids: string[] };
+  #dropTaken(conn: Connection, s: Streaming): void {
+    const taken = s.written - conn.link.unsent();
+    while (s.drops.length > 0 && (s.drops[0]?.at ?? 0) <= taken) {
+      const { key, ids } = s.drops.shift() as { key: string; ids: string[] };
       this.#events.drop(key, ids);
     }
   }
@@ -150,9 +175,9 @@ export class Outboxes {
     streamed = false,
   ): void {
     if (conn.closing) return;
-    if (conn.stream && !streamed) {
-      if (conn.stream.length >= MAX_STREAM_ITEMS) return this.#overflow(conn);
-      conn.stream.push(msg);
+    if (!streamed && conn.stream !== null && conn.stream.items.length > 0) {
+      if (conn.stream.items.length >= MAX_STREAM_ITEMS) return this.#overflow(conn);
+      conn.stream.items.push(msg);
       return;
     }
     if (msg.type === "message") this.#counters.delivered++;
@@ -162,7 +187,7 @@ export class Outboxes {
       // IRC lines depend on the connection's own state (its nick, capabilities, channels).
       const lines = conn.irc.encode(msg);
       if (lines === null) return;
-      conn.out.addLine(lines);
+      this.#outbox(conn).addLine(lines);
     } else if (conn.link.framing === "line") {
       // Bytes encoded once for many recipients; a string for one, encoded with the rest.
       const line = shared
@@ -173,45 +198,50 @@ export class Outboxes {
           ? `${encoded.json()}\n`
           : encoded.textLines();
       if (line === null) return;
-      conn.out.addLine(line);
+      this.#outbox(conn).addLine(line);
     } else if (conn.link.writeFrames) {
       const frame = json ? encoded.jsonFrame() : encoded.textFrame();
       if (frame === null) return;
-      conn.out.addFrame(frame);
+      this.#outbox(conn).addFrame(frame);
     } else {
       const frame = json ? encoded.json() : encoded.text();
       if (frame === null) return;
-      conn.out.addFrame(frame);
-    }
-    if (!conn.queued) {
-      conn.queued = true;
-      this.#dirty.push(conn);
+      this.#outbox(conn).addFrame(frame);
     }
   }
 
   /** Queues lines for a connection as they are (the IRC gateway's own answers). */
   write(conn: Connection, lines: string): void {
     if (conn.closing) return;
-    conn.out.addLine(lines);
-    if (!conn.queued) {
-      conn.queued = true;
-      this.#dirty.push(conn);
-    }
+    this.#outbox(conn).addLine(lines);
   }
 
   close(conn: Connection): void {
     if (conn.closing) return;
     // What is queued goes out first (the bye among it), unless the reader is too slow for it.
-    if (!conn.overflowed || conn.link.unsent() + conn.out.size <= this.#maxOutboxBytes) {
+    const waiting = conn.out?.size ?? 0;
+    if (!conn.overflowed || conn.link.unsent() + waiting <= this.#maxOutboxBytes) {
       this.#writeOut(conn);
     }
-    conn.out.clear();
+    conn.out = null;
     conn.closing = true;
+    if (conn.stream) clearTimeout(conn.stream.pumping);
     conn.stream = null;
-    conn.drops = [];
-    clearTimeout(conn.pumping);
     conn.link.close();
   }
+}
+
+/**
+ * A connection's stream while it lasts: what waits to be written at the reader's pace (and
+ * whatever queued behind it), the next look at the reader, and the held messages to let go
+ * once the reader took `at` of the bytes counted in `written` (handed to the link since the
+ * stream began). It is dropped once all is written and let go.
+ */
+export interface Streaming {
+  items: StreamItem[];
+  pumping: ReturnType<typeof setTimeout> | undefined;
+  written: number;
+  drops: { at: number; key: string; ids: string[] }[];
 }
 
 /** A stream's end: what to let go in the store, and whether the core waits to hear of it. */

@@ -10,6 +10,9 @@ const CR = 0x0d;
  * as soon as it grows past the limit, and its bytes are discarded up to its newline, so
  * memory stays bounded however long the line.
  *
+ * A connection between lines needs no framer: see `cutLines`, which makes one only to hold
+ * the start of an unfinished line.
+ *
  * @example
  * const framer = new LineFramer(8192);
  * const frames: RawFrame[] = [];
@@ -19,12 +22,17 @@ const CR = 0x0d;
  */
 export class LineFramer {
   readonly #max: number;
-  #parts: Uint8Array[] = [];
+  #parts: Uint8Array[] | null = null;
   #size = 0;
   #discarding = false;
 
   constructor(maxFrameBytes: number) {
     this.#max = maxFrameBytes;
+  }
+
+  /** Whether it holds part of a line (or is discarding one): false between lines. */
+  get holding(): boolean {
+    return this.#size > 0 || this.#discarding;
   }
 
   /** Feeds bytes in; calls `emit` once per complete frame, in order. */
@@ -39,10 +47,7 @@ export class LineFramer {
       if (this.#discarding) {
         this.#discarding = false;
       } else {
-        const line = this.#take(chunk.subarray(start, end));
-        const length =
-          line.length > 0 && line[line.length - 1] === CR ? line.length - 1 : line.length;
-        emit(length > this.#max ? null : line.subarray(0, length));
+        emit(frameOf(this.#take(chunk.subarray(start, end)), this.#max));
       }
       start = end + 1;
     }
@@ -53,12 +58,13 @@ export class LineFramer {
     if (this.#discarding) return;
     // One byte of slack: a line of exactly the limit may still be followed by "\r".
     if (this.#size + part.length > this.#max + 1) {
-      this.#parts = [];
+      this.#parts = null;
       this.#size = 0;
       this.#discarding = true;
       emit(null);
       return;
     }
+    this.#parts ??= [];
     this.#parts.push(part.slice());
     this.#size += part.length;
   }
@@ -68,15 +74,55 @@ export class LineFramer {
     if (this.#size === 0) return tail;
     const line = new Uint8Array(this.#size + tail.length);
     let at = 0;
-    for (const part of this.#parts) {
+    for (const part of this.#parts ?? []) {
       line.set(part, at);
       at += part.length;
     }
     line.set(tail, at);
-    this.#parts = [];
+    this.#parts = null;
     this.#size = 0;
     return line;
   }
+}
+
+/** A line's bytes without its `\r`, or null when they are over `max`. */
+function frameOf(line: Uint8Array, max: number): RawFrame {
+  const length = line.length > 0 && line[line.length - 1] === CR ? line.length - 1 : line.length;
+  return length > max ? null : line.subarray(0, length);
+}
+
+/**
+ * Feeds `chunk` to `held` (what holds the start of an unfinished line, or null when the
+ * stream is between lines), calling `emit` once per complete frame as `LineFramer.push`
+ * does; returns what holds the start of the next line, or null when the chunk ended with a
+ * line. So an idle connection keeps no framer, and a chunk of whole lines makes none.
+ *
+ * @example
+ * const frames: RawFrame[] = [];
+ * let held = cutLines(null, 8192, new TextEncoder().encode("hi\nthe"), (f) => frames.push(f));
+ * // held holds "the"; frames: the bytes of "hi"
+ * held = cutLines(held, 8192, new TextEncoder().encode("re\n"), (f) => frames.push(f));
+ * // held: null; frames: the bytes of "hi" and of "there"
+ */
+export function cutLines(
+  held: LineFramer | null,
+  maxFrameBytes: number,
+  chunk: Uint8Array,
+  emit: (frame: RawFrame) => void,
+): LineFramer | null {
+  if (held !== null) {
+    held.push(chunk, emit);
+    return held.holding ? held : null;
+  }
+  let start = 0;
+  for (let end = chunk.indexOf(LF); end !== -1; end = chunk.indexOf(LF, start)) {
+    emit(frameOf(chunk.subarray(start, end), maxFrameBytes));
+    start = end + 1;
+  }
+  if (start === chunk.length) return null;
+  const framer = new LineFramer(maxFrameBytes);
+  framer.push(chunk.subarray(start), emit);
+  return framer.holding ? framer : null;
 }
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });

@@ -1,6 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { decodeUtf8, LineFramer, type RawFrame, utf8Length } from "../../src/protocol/mod.ts";
+import {
+  cutLines,
+  decodeUtf8,
+  LineFramer,
+  type RawFrame,
+  utf8Length,
+} from "../../src/protocol/mod.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -65,6 +71,61 @@ describe("LineFramer", () => {
           const text = lines.map(([l, crlf]) => `${l}${crlf ? "\r\n" : "\n"}`).join("");
           const bytes = enc.encode(text);
           expect(frames(32, split(bytes, cuts))).toEqual(frames(32, [bytes]));
+        },
+      ),
+    );
+  });
+});
+
+/** The frames of `chunks` through `cutLines`, and whether a framer was held after each chunk. */
+function cut(max: number, chunks: Uint8Array[]): { frames: (string | null)[]; held: boolean[] } {
+  let held: LineFramer | null = null;
+  const out: RawFrame[] = [];
+  const holding: boolean[] = [];
+  for (const chunk of chunks) {
+    held = cutLines(held, max, chunk, (f) => out.push(f));
+    holding.push(held !== null);
+  }
+  return { frames: out.map((f) => (f === null ? null : dec.decode(f))), held: holding };
+}
+
+describe("cutLines", () => {
+  test("a chunk of whole lines leaves nothing held; an unfinished line is held until its end", () => {
+    expect(cut(100, [enc.encode("a\r\nb\n")])).toEqual({ frames: ["a", "b"], held: [false] });
+    expect(cut(100, [enc.encode("a\nhe"), enc.encode("l"), enc.encode("lo\n")])).toEqual({
+      frames: ["a", "hello"],
+      held: [true, true, false],
+    });
+  });
+
+  test("a line too long is reported once, and what is held is let go at its end", () => {
+    const long = enc.encode("x".repeat(50));
+    expect(cut(10, [long, long, enc.encode("y\nok\n")])).toEqual({
+      frames: [null, "ok"],
+      held: [true, true, false],
+    });
+    expect(cut(10, [enc.encode(`${"x".repeat(11)}\nok`)])).toEqual({
+      frames: [null],
+      held: [true],
+    });
+  });
+
+  test("any split of a byte stream gives the frames a LineFramer gives, held only mid-line", () => {
+    const line = fc.oneof(
+      fc.string({ maxLength: 30 }).map((s) => s.replaceAll("\n", "")),
+      fc.constant("x".repeat(40)),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(line, fc.boolean())),
+        fc.array(fc.nat(), { maxLength: 12 }),
+        (lines, cuts) => {
+          const text = lines.map(([l, crlf]) => `${l}${crlf ? "\r\n" : "\n"}`).join("");
+          const chunks = split(enc.encode(text), cuts);
+          const { frames: got, held } = cut(32, chunks);
+          expect(got).toEqual(frames(32, chunks));
+          // After the last chunk the stream is between lines: nothing is held.
+          expect(held[held.length - 1]).toBe(false);
         },
       ),
     );
