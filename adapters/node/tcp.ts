@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer } from "node:tls";
-import type { Host, Link } from "../../src/host/mod.ts";
+import type { Connection, Host, Link } from "../../src/host/mod.ts";
 import { HANDSHAKE_MS, type TlsPem } from "./tls.ts";
 
 /**
@@ -57,6 +57,8 @@ class TcpLink implements Link {
   readonly transport = "tcp";
   readonly framing = "line";
   readonly #socket: Socket;
+  /** Who reads the socket's bytes; null for a connection the host refused. */
+  conn: Connection | null = null;
   #closing = false;
 
   constructor(socket: Socket) {
@@ -98,16 +100,31 @@ class TcpLink implements Link {
 
 function ignore(): void {}
 
+/**
+ * Where a socket's link is: the listeners below are shared by every socket (Node calls them
+ * with the socket as `this`), so that an idle connection holds no closures of its own.
+ */
+const LINK = Symbol("link");
+type LinkedSocket = Socket & { [LINK]: TcpLink };
+
+function onData(this: LinkedSocket, chunk: Buffer): void {
+  const link = this[LINK];
+  if (link.conn && !link.closing) link.conn.receiveBytes(chunk);
+}
+
+function onClose(this: LinkedSocket): void {
+  this[LINK].conn?.closed();
+}
+
 function attach(host: Pick<Host, "connect">, socket: Socket): void {
   socket.setNoDelay(true);
   socket.setKeepAlive(true, KEEPALIVE_MS);
   // Errors (resets, broken pipes) end in "close", which is all the host needs to know.
   socket.on("error", ignore);
   const link = new TcpLink(socket);
-  const conn = host.connect(link);
+  (socket as LinkedSocket)[LINK] = link;
+  link.conn = host.connect(link);
   // A refused connection is read too: what it sent is dropped while its close lingers.
-  socket.on("data", (chunk: Buffer) => {
-    if (conn && !link.closing) conn.receiveBytes(chunk);
-  });
-  if (conn) socket.on("close", () => conn.closed());
+  socket.on("data", onData);
+  if (link.conn) socket.on("close", onClose);
 }
