@@ -8,8 +8,11 @@ import { HANDSHAKE_MS, type TlsPem, tlsFailure } from "./tls.ts";
  */
 const LINGER_MS = 2000;
 const encoder = new TextEncoder();
-/** Bytes read at once: from this, while reads are small... */
-const READ_MIN = 1024;
+/**
+ * Bytes read at once: from this, while reads are small (an idle connection's pending read
+ * waits on a buffer of this size)...
+ */
+const READ_MIN = 128;
 /** ...to this, while reads fill the buffer. */
 const READ_MAX = 64 * 1024;
 
@@ -87,98 +90,133 @@ function attach(host: Pick<Host, "connect">, conn: Deno.TcpConn | Deno.TlsConn):
     // TCP probes a silent peer, so that a vanished client frees its name.
     conn.setKeepAlive(true);
   }
-  let client: Connection | null = null;
-  // Deno's writes are asynchronous: the link keeps what waits, and counts it for the host.
-  const queue: Uint8Array[] = [];
-  let unsent = 0;
-  let writing = false;
-  /** The server is closing: what was written goes, then the write side shuts. */
-  let closing = false;
-  /** Our write side is shut (FIN sent); the peer's end, or the linger, closes the rest. */
-  let shut = false;
-  /** The peer has nothing more to send. */
-  let ended = false;
-  let done = false;
-  let linger: ReturnType<typeof setTimeout> | undefined;
-  const finish = () => {
-    if (done) return;
-    done = true;
-    clearTimeout(linger);
-    try {
-      conn.close();
-    } catch {
-      // Already closed by the peer.
-    }
-    client?.closed();
-  };
-  const shutWrite = async () => {
-    if (shut || done) return;
-    shut = true;
-    try {
-      await conn.closeWrite();
-    } catch {
-      return finish();
-    }
-    if (ended) finish();
-  };
-  const pump = async () => {
-    if (writing) return;
-    writing = true;
-    try {
-      while (queue.length > 0 && !done) {
-        const chunk = queue.shift() as Uint8Array;
-        for (let at = 0; at < chunk.length; ) at += await conn.write(chunk.subarray(at));
-        unsent -= chunk.length;
-      }
-    } catch {
-      finish();
-    }
-    writing = false;
-    if (closing) await shutWrite();
-  };
-  const { hostname, port } = conn.remoteAddr;
-  const link: Link = {
-    transport: "tcp",
-    remote: `${hostname}:${port}`,
-    framing: "line",
-    write: (data) => {
-      if (done || closing) return;
-      const bytes = typeof data === "string" ? encoder.encode(data) : data;
-      queue.push(bytes);
-      unsent += bytes.length;
-      pump();
-    },
-    unsent: () => unsent,
-    // A lingering close: what was written goes, then our FIN (`closeWrite`); reading goes
-    // on, its bytes dropped, until the peer closes too or LINGER_MS passed.
-    close: () => {
-      if (closing || done) return;
-      closing = true;
-      linger = setTimeout(finish, LINGER_MS);
-      pump();
-    },
-  };
-  client = host.connect(link);
+  const link = new DenoTcpLink(conn);
+  link.client = host.connect(link);
   // A refused connection is read too: what it sent is dropped while its close lingers.
-  (async () => {
-    // An idle connection waits on a small buffer; a busy one gets a bigger one.
+  link.read();
+}
+
+/**
+ * A Deno TCP (or TLS) connection as the host sees it. A class, so that thousands of idle
+ * links share its methods: an idle one holds its connection, a few flags, and the small
+ * buffer its pending read waits on.
+ */
+class DenoTcpLink implements Link {
+  readonly transport = "tcp";
+  readonly framing = "line";
+  readonly #conn: Deno.TcpConn | Deno.TlsConn;
+  /** Who reads the bytes; null for a connection the host refused. */
+  client: Connection | null = null;
+  /** What waits to be written (Deno's writes are asynchronous); null when nothing does. */
+  #queue: Uint8Array[] | null = null;
+  #unsent = 0;
+  #writing = false;
+  /** The server is closing: what was written goes, then the write side shuts. */
+  #closing = false;
+  /** Our write side is shut (FIN sent); the peer's end, or the linger, closes the rest. */
+  #shut = false;
+  /** The peer has nothing more to send. */
+  #ended = false;
+  #done = false;
+  #linger: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(conn: Deno.TcpConn | Deno.TlsConn) {
+    this.#conn = conn;
+  }
+
+  get remote(): string {
+    const { hostname, port } = this.#conn.remoteAddr;
+    return `${hostname}:${port}`;
+  }
+
+  write(data: string | Uint8Array): void {
+    if (this.#done || this.#closing) return;
+    const bytes = typeof data === "string" ? encoder.encode(data) : data;
+    this.#queue ??= [];
+    this.#queue.push(bytes);
+    this.#unsent += bytes.length;
+    this.#pump();
+  }
+
+  unsent(): number {
+    return this.#unsent;
+  }
+
+  /**
+   * A lingering close: what was written goes, then our FIN (`closeWrite`); reading goes on,
+   * its bytes dropped, until the peer closes too or LINGER_MS passed.
+   */
+  close(): void {
+    if (this.#closing || this.#done) return;
+    this.#closing = true;
+    this.#linger = setTimeout(() => this.#finish(), LINGER_MS);
+    this.#pump();
+  }
+
+  /**
+   * Reads until the peer is done. An idle connection waits on a small buffer; a busy one
+   * gets a bigger one, and a small read gives it back.
+   */
+  async read(): Promise<void> {
     let buffer = new Uint8Array(READ_MIN);
     try {
       for (;;) {
-        const n = await conn.read(buffer);
+        const n = await this.#conn.read(buffer);
         if (n === null) break;
-        if (closing) continue;
-        client?.receiveBytes(buffer.subarray(0, n));
+        if (this.#closing) continue;
+        this.client?.receiveBytes(buffer.subarray(0, n));
         if (n === buffer.length && n < READ_MAX) buffer = new Uint8Array(n * 2);
         else if (n < buffer.length / 8 && buffer.length > READ_MIN)
           buffer = new Uint8Array(READ_MIN);
       }
     } catch {
       // Reset by the peer, or closed by us.
-      return finish();
+      return this.#finish();
     }
-    ended = true;
+    this.#ended = true;
     // The peer is done; a close of ours still sends what it has before it ends.
-    if (!closing || shut) finish();
-  })();
+    if (!this.#closing || this.#shut) this.#finish();
+  }
+
+  /** Writes what waits, in order, one write at a time. */
+  async #pump(): Promise<void> {
+    if (this.#writing) return;
+    this.#writing = true;
+    const queue = this.#queue ?? [];
+    try {
+      while (queue.length > 0 && !this.#done) {
+        const chunk = queue.shift() as Uint8Array;
+        for (let at = 0; at < chunk.length; ) at += await this.#conn.write(chunk.subarray(at));
+        this.#unsent -= chunk.length;
+      }
+    } catch {
+      this.#finish();
+    }
+    this.#queue = null;
+    this.#writing = false;
+    if (this.#closing) await this.#shutWrite();
+  }
+
+  async #shutWrite(): Promise<void> {
+    if (this.#shut || this.#done) return;
+    this.#shut = true;
+    try {
+      await this.#conn.closeWrite();
+    } catch {
+      return this.#finish();
+    }
+    if (this.#ended) this.#finish();
+  }
+
+  #finish(): void {
+    if (this.#done) return;
+    this.#done = true;
+    clearTimeout(this.#linger);
+    try {
+      this.#conn.close();
+    } catch {
+      // Already closed by the peer.
+    }
+    this.client?.closed();
+  }
 }
