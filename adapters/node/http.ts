@@ -1,10 +1,19 @@
+import { type IncomingMessage, STATUS_CODES } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import { serve } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
-import { createNodeWebSocket } from "@hono/node-ws";
 import { Hono } from "hono";
-import type { RawData, WebSocket } from "ws";
+import {
+  defineWebSocketHelper,
+  type UpgradeWebSocket,
+  WSContext,
+  type WSContextInit,
+  type WSEvents,
+  type WSReadyState,
+} from "hono/ws";
+import { type RawData, type WebSocket, WebSocketServer } from "ws";
 import type { Host } from "../../src/host/mod.ts";
 import { createApp, MAX_CLOSING_MS, maxMessageBytes } from "../../src/http/mod.ts";
 import { HANDSHAKE_MS, type TlsPem } from "./tls.ts";
@@ -48,19 +57,21 @@ function writeTextFrames(raw: unknown, frames: Uint8Array[]): boolean {
  * and keeps the connection, as it does on TCP.
  */
 function readMessages(raw: unknown, receive: (data: Uint8Array, binary: boolean) => void): boolean {
-  const ws = raw as WebSocket | undefined;
+  const ws = raw as Tagged | undefined;
   if (typeof ws?.on !== "function") return false;
-  ws.on("message", (data: RawData, binary: boolean) =>
-    receive(
-      Array.isArray(data)
-        ? Buffer.concat(data)
-        : data instanceof ArrayBuffer
-          ? new Uint8Array(data)
-          : data,
-      binary,
-    ),
-  );
+  ws[READER] = receive;
+  ws.on("message", onRead);
   return true;
+}
+
+/** The bytes of a message as `ws` gives them. */
+function bytesOf(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+}
+
+function onRead(this: Tagged, data: RawData, binary: boolean): void {
+  this[READER]?.(bytesOf(data), binary);
 }
 
 /** Closes a `ws` WebSocket at once (for a peer that never answers the close frame). */
@@ -92,10 +103,10 @@ export interface HttpOptions {
   tls?: TlsPem | null;
 }
 
-/** Serves the Hono app (WebSocket, page, admin) with @hono/node-server and @hono/node-ws. */
+/** Serves the Hono app (WebSocket, page, admin) with @hono/node-server and `ws`. */
 export async function listenHttp(host: Host, options: HttpOptions): Promise<HttpListener> {
   const root = new Hono();
-  const { injectWebSocket, upgradeWebSocket, wss } = createNodeWebSocket({ app: root });
+  const { injectWebSocket, upgradeWebSocket, wss } = nodeWebSockets(root);
   // ws refuses a message over this (1009) while its bytes arrive, before it is held whole.
   wss.options.maxPayload = maxMessageBytes(options.maxFrameBytes);
   wss.options.skipUTF8Validation = true; // see readMessages
@@ -116,7 +127,7 @@ export async function listenHttp(host: Host, options: HttpOptions): Promise<Http
     }),
   );
   const tls = options.tls;
-  // Over TLS, node:https: its server hands WebSocket upgrades to @hono/node-ws as node:http does.
+  // Over TLS, node:https: its server hands WebSocket upgrades over as node:http does.
   const secure = tls
     ? {
         createServer: createHttpsServer,
@@ -145,3 +156,141 @@ export async function listenHttp(host: Host, options: HttpOptions): Promise<Http
     },
   };
 }
+
+/** Where a `ws` socket keeps its side of the app and its reader (see `readMessages`). */
+const SOCKET = Symbol("socket");
+const READER = Symbol("reader");
+type Tagged = WebSocket & {
+  [SOCKET]?: NodeSocket;
+  [READER]?: (data: Uint8Array, binary: boolean) => void;
+};
+
+/**
+ * A `ws` socket as Hono's WebSocket context sees it, with the app's events for it. A class,
+ * so that thousands of idle sockets share its methods and the listeners below: an idle
+ * socket holds this, its context, and no closures of its own.
+ */
+class NodeSocket implements WSContextInit<WebSocket> {
+  readonly raw: WebSocket;
+  readonly events: WSEvents<WebSocket>;
+  readonly context: WSContext<WebSocket>;
+
+  constructor(raw: WebSocket, events: WSEvents<WebSocket>) {
+    this.raw = raw;
+    this.events = events;
+    this.context = new WSContext(this);
+  }
+
+  get readyState(): WSReadyState {
+    return this.raw.readyState as WSReadyState;
+  }
+
+  send(data: string | ArrayBuffer | Uint8Array): void {
+    this.raw.send(data);
+  }
+
+  close(code?: number, reason?: string): void {
+    this.raw.close(code, reason);
+  }
+}
+
+/** Runs one of the app's event handlers; what it throws is logged, not let out. */
+function dispatch(run: () => void): void {
+  try {
+    run();
+  } catch (e) {
+    console.error(e);
+  }
+}
+
+/** A message for the app's `onMessage`: text as a string, binary as an ArrayBuffer. */
+function onMessage(this: Tagged, data: RawData, binary: boolean): void {
+  const socket = this[SOCKET];
+  if (!socket) return;
+  const bytes = bytesOf(data);
+  const body = binary
+    ? bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
+  const event = new MessageEvent("message", { data: body });
+  dispatch(() => socket.events.onMessage?.(event, socket.context));
+}
+
+function onClose(this: Tagged, code: number, reason: Buffer): void {
+  const socket = this[SOCKET];
+  if (!socket) return;
+  // Node 20 has no CloseEvent; the app's handler gets what it would carry.
+  const event = Object.assign(new Event("close"), { code, reason: reason.toString() });
+  dispatch(() => socket.events.onClose?.(event as CloseEvent, socket.context));
+}
+
+function onError(this: Tagged): void {
+  const socket = this[SOCKET];
+  if (socket) dispatch(() => socket.events.onError?.(new Event("error"), socket.context));
+}
+
+/**
+ * Hono's WebSocket upgrade on node:http with `ws`, as @hono/node-ws does it, minus what that
+ * keeps for the life of each socket (the request's Hono context and its Node request, two
+ * URLs, a handful of closures): the app's `/ws` route says yes by handing over its events,
+ * the server's `upgrade` event runs the route, and `ws` completes the handshake.
+ */
+function nodeWebSockets(app: Hono): {
+  wss: WebSocketServer;
+  upgradeWebSocket: UpgradeWebSocket<WebSocket>;
+  injectWebSocket(server: { on(event: "upgrade", listener: UpgradeListener): unknown }): void;
+} {
+  const wss = new WebSocketServer({ noServer: true });
+  /** The events of each request the route let through, until its upgrade. */
+  const accepted = new Map<IncomingMessage, WSEvents<WebSocket>>();
+  const upgradeWebSocket = defineWebSocketHelper<WebSocket>((c, events) => {
+    if (c.req.header("upgrade")?.toLowerCase() !== "websocket") return;
+    accepted.set((c.env as { incoming: IncomingMessage }).incoming, events);
+    return new Response();
+  });
+  const open = (ws: WebSocket, events: WSEvents<WebSocket>) => {
+    const socket = new NodeSocket(ws, events);
+    const tagged = ws as Tagged;
+    tagged[SOCKET] = socket;
+    ws.on("error", onError);
+    ws.on("close", onClose);
+    dispatch(() => events.onOpen?.(new Event("open"), socket.context));
+    // The app reads the messages itself (readMessages), or gets them as events.
+    if (!tagged[READER]) ws.on("message", onMessage);
+  };
+  const upgrade = async (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(request.url ?? "/", "http://localhost");
+    const headers = new Headers();
+    for (const [key, value] of Object.entries(request.headers)) {
+      if (value) headers.append(key, Array.isArray(value) ? (value[0] as string) : value);
+    }
+    const response = await app.request(
+      url,
+      { headers },
+      { incoming: request, outgoing: undefined },
+    );
+    const events = accepted.get(request);
+    accepted.delete(request);
+    if (!events) {
+      const status = response.status;
+      socket.end(
+        `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+      );
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => open(ws, events));
+  };
+  return {
+    wss,
+    upgradeWebSocket,
+    injectWebSocket(server) {
+      server.on("upgrade", (request, socket, head) => {
+        upgrade(request, socket, head).catch((e) => {
+          console.error(e);
+          socket.destroy();
+        });
+      });
+    },
+  };
+}
+
+type UpgradeListener = (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
