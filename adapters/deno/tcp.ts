@@ -38,25 +38,42 @@ export function listenTcp(
       if (e instanceof Deno.errors.AddrInUse || e instanceof Deno.errors.NotCapable) throw e;
       throw tlsFailure(e);
     }
-    (async () => {
-      try {
-        for await (const conn of listener) handshake(host, conn);
-      } catch {
-        // The listener was closed.
-      }
-    })();
+    acceptAll(listener, (conn) => handshake(host, conn));
     return listener;
   }
   const listener = Deno.listen({ hostname, port, transport: "tcp" });
-  (async () => {
-    try {
-      for await (const conn of listener) attach(host, conn);
-    } catch {
-      // The listener was closed.
-    }
-  })();
+  acceptAll(listener, (conn) => attach(host, conn));
   return listener;
 }
+
+/**
+ * Takes every connection until the listener is closed. Any other failure to accept (out of
+ * open files, most often) is said once and tried again a moment later: the connections
+ * waiting are taken once some close.
+ */
+async function acceptAll<C extends Deno.Conn>(
+  listener: Deno.Listener<C>,
+  take: (conn: C) => void,
+): Promise<void> {
+  let failing = false;
+  for (;;) {
+    let conn: C;
+    try {
+      conn = await listener.accept();
+    } catch (e) {
+      if (e instanceof Deno.errors.BadResource || e instanceof Deno.errors.Interrupted) return;
+      if (!failing) console.error(`relay: cannot accept connections: ${(e as Error).message}`);
+      failing = true;
+      await new Promise((resolve) => setTimeout(resolve, ACCEPT_RETRY_MS));
+      continue;
+    }
+    failing = false;
+    take(conn);
+  }
+}
+
+/** How long a listener that failed to accept waits before it tries again. */
+const ACCEPT_RETRY_MS = 100;
 
 /**
  * Completes a TLS connection's handshake (for at most `HANDSHAKE_MS`), then serves it; a
