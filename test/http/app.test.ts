@@ -1,11 +1,20 @@
 import { readFile } from "node:fs/promises";
 import { describe, expect, test } from "vitest";
 import { buildPageScript, SCRIPT_MODULE } from "../../scripts/build-page.ts";
-import { parseLine } from "../../src/http/page/app/commands.ts";
+import { RelayClient, type WhoReply } from "../../src/client/mod.ts";
+import { parseLine, whoNote } from "../../src/http/page/app/commands.ts";
 import { Conversation, conversationOf } from "../../src/http/page/app/conversations.ts";
+import {
+  compareNames,
+  MAX_MEMBER_PAGES,
+  Members,
+  type MemberView,
+} from "../../src/http/page/app/members.ts";
 import { pageRoutes } from "../../src/http/page/routes.ts";
 import { PAGE_SCRIPT } from "../../src/http/page/script.ts";
 import { PAGE_STYLE } from "../../src/http/page/style.ts";
+import { until } from "../client/e2e-support.ts";
+import { FakeServer, friendly, type Sent } from "../client/fake-server.ts";
 import { textUser } from "../support/client.ts";
 import { startRelay } from "../support/server.ts";
 
@@ -246,6 +255,9 @@ describe("the chat page's model (src/http/page/app)", () => {
     ["/history bo 5", null, { kind: "history", with: "bo", limit: 5 }],
     ["/history bo 500", null, { kind: "usage" }],
     ["/who #dev", null, { kind: "who", room: "#dev" }],
+    ["/who dev Bo", null, { kind: "who", room: "#dev", after: "Bo" }],
+    ["/who * Bo", null, { kind: "who", after: "Bo" }],
+    ["/who * Bo x", null, { kind: "usage" }],
     ["/HELP", null, { kind: "help" }],
     ["/frob", null, { kind: "usage" }],
   ] as const)("the line %j (open: %j) is %o", (line, current, action) => {
@@ -284,5 +296,160 @@ describe("the chat page's model (src/http/page/app)", () => {
     c.pending.push({ seq: 1, to: "bo", text: "text 7", state: "unsure" });
     expect(c.settle(msg("7", "ann", "Bo"))).toBe(true);
     expect(c.pending).toEqual([]);
+  });
+});
+
+/**
+ * Who is online as a relay would page it, `size` names a page: `online` (everyone, in the
+ * order of who) and `rooms` (each room's members online) are the test's to change.
+ */
+async function whoRelay(size: number) {
+  const world = { online: [] as string[], rooms: new Map<string, string[]>() };
+  const server = new FakeServer();
+  server.script = (c, conn) => {
+    if (c.type !== "who") return friendly(c, conn);
+    const room = typeof c.room === "string" ? c.room : undefined;
+    const all = [...(room === undefined ? world.online : (world.rooms.get(room) ?? []))].sort(
+      compareNames,
+    );
+    const after = typeof c.after === "string" ? c.after : undefined;
+    const rest = after === undefined ? all : all.filter((n) => compareNames(n, after) > 0);
+    const users = rest.slice(0, size);
+    const reply: WhoReply = {
+      type: "who",
+      re: c.id,
+      ...(room !== undefined && { room }),
+      users,
+      online: all.length,
+      ...(rest.length > size && { next: users.at(-1) }),
+    };
+    return [reply];
+  };
+  const client = new RelayClient({ transport: server, name: "ann", heartbeatMs: 0 });
+  await client.connect();
+  let changes = 0;
+  const members = new Members(
+    () => client,
+    () => changes++,
+  );
+  const view = () => members.view as MemberView;
+  const whoSent = () => server.sent("who") as Sent[];
+  return { world, server, client, members, view, whoSent, changes: () => changes };
+}
+
+const names = (n: number, prefix = "p") =>
+  Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(2, "0")}`);
+
+describe("who is online beside a conversation", () => {
+  test("names sort as who pages them: by lower case, then by code unit", () => {
+    expect(["bo", "Ann", "ann", "ÄB", "b"].sort(compareNames)).toEqual([
+      "Ann",
+      "ann",
+      "b",
+      "bo",
+      "ÄB",
+    ]);
+  });
+
+  test("/who's note says how many in all and the command for the next page", () => {
+    expect(whoNote({ users: ["ann", "bo"], online: 1500, next: "bo" })).toBe(
+      "online: ann, bo (1500 in all; more: /who * bo)",
+    );
+    expect(whoNote({ room: "#dev", users: ["cy"], online: 1500 })).toBe("#dev: cy (1500 in all)");
+    expect(whoNote({ users: [], online: 0 })).toBe("online: nobody");
+  });
+
+  test("the first page when it opens, the next ones as asked, up to the most pages held", async () => {
+    const { world, members, view, whoSent } = await whoRelay(2);
+    world.online = names(25);
+    members.show("*");
+    await until(() => view().online !== undefined, "the first page");
+    expect(view()).toMatchObject({
+      names: ["p00", "p01"],
+      online: 25,
+      more: true,
+      canLoadMore: true,
+    });
+    for (let page = 2; page <= MAX_MEMBER_PAGES; page++) {
+      members.more();
+      members.more(); // one page at a time: asked while loading, it is not asked twice
+      await until(() => view().names.length === page * 2, `page ${page}`);
+    }
+    expect(whoSent().map((c) => c.after)).toEqual([
+      undefined,
+      ...names(MAX_MEMBER_PAGES - 1).map((_, i) => `p${String(i * 2 + 1).padStart(2, "0")}`),
+    ]);
+    expect(view()).toMatchObject({ more: true, canLoadMore: false, online: 25 });
+    members.more();
+    expect(whoSent()).toHaveLength(MAX_MEMBER_PAGES);
+  });
+
+  test("beside everyone, presence events change the list and the count", async () => {
+    const { world, members, view } = await whoRelay(3);
+    world.online = ["ann", "bo", "cy", "dee", "eve"];
+    members.show("*");
+    await until(() => view().online === 5, "the first page");
+    expect(view().names).toEqual(["ann", "bo", "cy"]);
+    const presence = (name: string, status: "online" | "offline") =>
+      members.presence({ type: "presence", name, status });
+    presence("Bz", "online"); // among the names held: shown in its place
+    presence("zoe", "online"); // after them: counted only
+    expect(view()).toMatchObject({ names: ["ann", "bo", "Bz", "cy"], online: 7 });
+    presence("bo", "offline");
+    presence("eve", "offline");
+    expect(view()).toMatchObject({ names: ["ann", "Bz", "cy"], online: 5 });
+    presence("Bz", "online"); // told twice: counted once
+    expect(view().online).toBe(5);
+  });
+
+  test("beside a room, joins and leaves change the list; someone online is asked about", async () => {
+    const { world, members, view, whoSent } = await whoRelay(1000);
+    world.rooms.set("#dev", ["ann", "cy"]);
+    members.show("#dev");
+    await until(() => view().online === 2, "the first page");
+    members.joinedOrLeft("#DEV", "bo", true);
+    expect(view()).toMatchObject({ names: ["ann", "bo", "cy"], online: 3 });
+    members.joinedOrLeft("#dev", "cy", false);
+    members.joinedOrLeft("#ops", "ann", false); // another room: nothing
+    expect(view()).toMatchObject({ names: ["ann", "bo"], online: 2 });
+    // Someone who came online may be a member: the server is asked, once for a burst.
+    world.rooms.set("#dev", ["ann", "bo", "dee"]);
+    const asked = whoSent().length;
+    for (const name of ["dee", "fay", "gus"]) {
+      members.presence({ type: "presence", name, status: "online" });
+    }
+    await until(() => view().names.includes("dee"), "the list asked again");
+    expect(whoSent().length).toBe(asked + 1);
+    expect(view()).toMatchObject({ names: ["ann", "bo", "dee"], online: 3 });
+    // Someone among the names held who is not there was not a member: nothing to ask.
+    members.presence({ type: "presence", name: "ben", status: "offline" });
+    members.presence({ type: "presence", name: "dee", status: "offline" });
+    expect(view()).toMatchObject({ names: ["ann", "bo"], online: 2 });
+    expect(whoSent().length).toBe(asked + 1);
+  });
+
+  test("asked again, the list holds as many pages as before, taken at once", async () => {
+    const { world, members, view, whoSent } = await whoRelay(2);
+    world.online = names(7);
+    members.show("*");
+    await until(() => view().online === 7, "the first page");
+    members.more();
+    await until(() => view().names.length === 4, "the second page");
+    world.online = ["a0", ...names(7)];
+    members.refresh();
+    await until(() => view().names[0] === "a0", "the pages again");
+    expect(view()).toMatchObject({ names: ["a0", "p00", "p01", "p02"], online: 8, more: true });
+    expect(
+      whoSent()
+        .slice(-2)
+        .map((c) => c.after),
+    ).toEqual([undefined, "p00"]);
+  });
+
+  test("nothing is shown beside a person", async () => {
+    const { members, whoSent } = await whoRelay(2);
+    members.show("bo");
+    expect(members.view).toBeNull();
+    expect(whoSent()).toHaveLength(0);
   });
 });

@@ -1,6 +1,7 @@
 import { copyFile, mkdir, rm } from "node:fs/promises";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { logInCrowd } from "../client/e2e-support.ts";
 import { textUser, WsClient } from "../support/client.ts";
 import { spawnRelay } from "../support/process.ts";
 
@@ -248,6 +249,50 @@ describe.each(["node", "deno"] as const)("the chat page on %s", (runtime) => {
     nc.close();
     await ann.close();
     await ben.close();
+  });
+
+  test("who is online beside everyone and a room follows the pages of who, with the count", async () => {
+    const relay = await spawnRelay(runtime, { RELAY_PRESENCE: "off" });
+    const names = Array.from({ length: 1500 }, (_, i) => `p${String(i).padStart(4, "0")}`);
+    const crowd = await logInCrowd(relay.tcpPort, names, "#crowd");
+    const page = await openPage(browser);
+    await logIn(page, `http://127.0.0.1:${relay.httpPort}/`, "ann");
+    const members = page.locator("#members-list li");
+    const subtitle = () => page.locator("#subtitle").textContent();
+    const scrollDown = () =>
+      page.locator("#members").evaluate((el) => el.scrollTo(0, el.scrollHeight));
+
+    // Everyone: ann and p0000 to p0998 make the first page; the rest come on scrolling down.
+    await open(page, "*");
+    await expect.poll(() => members.count()).toBe(1000);
+    expect(await subtitle()).toBe("everyone online: 1501");
+    expect(await members.nth(0).textContent()).toBe("ann (you)");
+    expect(await members.nth(999).textContent()).toBe("p0998");
+    expect(await page.locator("#members-more").isVisible()).toBe(true);
+    await scrollDown();
+    await expect.poll(() => members.count()).toBe(1501);
+    expect(await members.nth(1500).textContent()).toBe("p1499");
+    expect(await page.locator("#members-more").isHidden()).toBe(true);
+
+    // A room of 1500 members online, and ann: its own pages and count.
+    await say(page, "/join #crowd");
+    await expect.poll(() => title(page)).toBe("#crowd");
+    await expect.poll(() => subtitle()).toBe("1501 online here");
+    await expect.poll(() => members.count()).toBe(1000);
+    await scrollDown();
+    await expect.poll(() => members.count()).toBe(1501);
+    // Someone leaving goes from the list and from the count.
+    const leaver = crowd[1] as (typeof crowd)[number];
+    leaver.sendJson({ type: "leave", room: "#crowd" });
+    await expect.poll(() => subtitle()).toBe("1500 online here");
+    expect(await members.filter({ hasText: exact("p0001") }).count()).toBe(0);
+    expect(await members.count()).toBe(1500);
+    // The page's /who says the count and how to ask for the next page.
+    await say(page, "/who");
+    await expect.poll(() => timeline(page)).toContain("(1501 in all; more: /who * p0998)");
+    expectClean(page);
+    for (const c of crowd) c.close();
+    await page.close();
   });
 
   test("with the keyboard alone: log in, switch conversations, send, leave a room", async () => {

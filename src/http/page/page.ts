@@ -66,6 +66,8 @@ export const CHAT_PAGE = `<!doctype html>
   <aside id="members" aria-labelledby="members-title" hidden>
     <h2 id="members-title">Online</h2>
     <ul id="members-list"></ul>
+    <button id="members-more" class="quiet" type="button" hidden>Show more</button>
+    <p id="members-rest" hidden></p>
   </aside>
 </main>
 </body>

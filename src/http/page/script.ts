@@ -10,7 +10,7 @@ export const PAGE_SCRIPT = `"use strict";
     "/to <name, #room or *> — open that conversation",
     "/join <#room>, /leave [#room] — join (creating it) or leave a room",
     "/history [name, #room or *] [n] — load the last n (50) messages of a conversation",
-    "/who [#room], /rooms — who is online, or in a room; the rooms",
+    "/who [#room or *] [name], /rooms — who is online, or in a room (the page after a name); the rooms",
     "/all <text> — send to everyone online; //text sends a line that starts with /",
     "/ping — check the connection; /quit — log out",
     "Alt+↑ / Alt+↓ — previous / next conversation; Alt+Shift+↑ / ↓ — the next with unread messages"
@@ -49,9 +49,15 @@ export const PAGE_SCRIPT = `"use strict";
       }
       case "history":
         return history(args, current);
-      case "who":
-        if (args.length > 1) return usage("/who [#room]");
-        return args[0] === void 0 ? { kind: "who" } : { kind: "who", room: asRoom(args[0]) };
+      case "who": {
+        const [where, after] = args;
+        if (args.length > 2) return usage("/who [#room or *] [the name to list after]");
+        return {
+          kind: "who",
+          ...where !== void 0 && where !== "*" && { room: asRoom(where) },
+          ...after !== void 0 && { after }
+        };
+      }
       case "rooms":
         return { kind: "rooms" };
       case "ping":
@@ -75,6 +81,15 @@ export const PAGE_SCRIPT = `"use strict";
       return usage(\`the number of messages is 1 to \${HISTORY_MAX}\`);
     }
     return { kind: "history", with: target, limit };
+  }
+  function whoNote(page) {
+    const parts = [];
+    if (page.online !== void 0 && page.online !== page.users.length) {
+      parts.push(\`\${page.online} in all\`);
+    }
+    if (page.next !== void 0) parts.push(\`more: /who \${page.room ?? "*"} \${page.next}\`);
+    const tail = parts.length > 0 ? \` (\${parts.join("; ")})\` : "";
+    return \`\${page.room ?? "online"}: \${page.users.join(", ") || "nobody"}\${tail}\`;
   }
   function asRoom(name) {
     return name.startsWith("#") ? name : \`#\${name}\`;
@@ -985,11 +1000,12 @@ export const PAGE_SCRIPT = `"use strict";
           return this.#history(action.with, action.limit);
         case "who":
           return this.#ask(
-            action.room ? { type: "who", room: action.room } : { type: "who" },
-            (r) => {
-              const more = r.next ? \` and more (\${r.online ?? "?"} in all)\` : "";
-              host.note(\`\${r.room ?? "online"}: \${r.users.join(", ") || "nobody"}\${more}\`);
-            }
+            {
+              type: "who",
+              ...action.room !== void 0 && { room: action.room },
+              ...action.after !== void 0 && { after: action.after }
+            },
+            (r) => host.note(whoNote(r))
           );
         case "rooms":
           return this.#ask({ type: "rooms" }, (r) => {
@@ -1427,6 +1443,201 @@ export const PAGE_SCRIPT = `"use strict";
     }
   };
 
+  // src/http/page/app/members.ts
+  var MAX_MEMBER_PAGES = 10;
+  var REFRESH_DELAY_MS = 300;
+  function compareNames(a, b) {
+    const [x, y] = [a.toLowerCase(), b.toLowerCase()];
+    if (x !== y) return x < y ? -1 : 1;
+    return a < b ? -1 : a > b ? 1 : 0;
+  }
+  var Members = class {
+    #client;
+    #changed;
+    #list = null;
+    #timer;
+    /** Asked again once the walk in flight ends. */
+    #again = false;
+    constructor(client, changed) {
+      this.#client = client;
+      this.#changed = changed;
+    }
+    /** The list held now; null when none is shown. */
+    get view() {
+      const list = this.#list;
+      if (list === null) return null;
+      const more = list.next !== void 0;
+      return {
+        target: list.target,
+        names: list.names,
+        online: list.online,
+        more,
+        canLoadMore: more && !list.loading && list.pages < MAX_MEMBER_PAGES,
+        loading: list.loading,
+        version: list.version
+      };
+    }
+    /**
+     * Shows who is online beside \`target\`: everyone for \`*\`, the members online for a room,
+     * none for anything else (null, a person). Asks the server for the first page (again).
+     */
+    show(target) {
+      clearTimeout(this.#timer);
+      this.#timer = void 0;
+      this.#again = false;
+      const room = target?.startsWith("#") ? target : void 0;
+      if (target !== "*" && room === void 0) {
+        this.#list = null;
+        return;
+      }
+      this.#list = {
+        target,
+        room,
+        names: [],
+        keys: /* @__PURE__ */ new Set(),
+        online: void 0,
+        next: void 0,
+        pages: 1,
+        loading: false,
+        version: 0
+      };
+      this.#refresh();
+    }
+    /** Asks for the next page, if there is one and fewer than the most pages are held. */
+    more() {
+      const list = this.#list;
+      const client = this.#client();
+      if (list === null || client === null || !this.view?.canLoadMore) return;
+      const after = list.next;
+      list.loading = true;
+      this.#touch(list);
+      client.whoPages({ ...list.room !== void 0 && { room: list.room }, after }).next().then(
+        (page) => {
+          if (this.#list !== list || page.done) return;
+          list.pages++;
+          for (const name of page.value.users) {
+            const key = conversationKey(name);
+            if (list.keys.has(key)) continue;
+            list.keys.add(key);
+            list.names.push(name);
+          }
+          list.online = page.value.online;
+          list.next = page.value.next;
+        },
+        () => {
+        }
+      ).finally(() => this.#settled(list));
+    }
+    /** All held pages again (after a reconnect, or when only the server can say what changed). */
+    refresh() {
+      clearTimeout(this.#timer);
+      this.#timer = void 0;
+      this.#refresh();
+    }
+    /** Someone came online or went offline. */
+    presence(p) {
+      const list = this.#list;
+      if (list === null) return;
+      if (list.room === void 0) {
+        if (p.status === "online") this.#add(list, p.name);
+        else this.#remove(list, p.name, true);
+        return;
+      }
+      if (p.status === "offline" && this.#remove(list, p.name, false)) return;
+      if (p.status === "offline" && this.#within(list, p.name)) return;
+      this.#refreshSoon();
+    }
+    /** Someone joined or left \`room\` (its target as the event names it). */
+    joinedOrLeft(room, name, joined) {
+      const list = this.#list;
+      if (list?.room === void 0 || conversationKey(list.room) !== conversationKey(room)) return;
+      if (joined) this.#add(list, name);
+      else this.#remove(list, name, true);
+    }
+    /** Whether \`name\` falls among the names held: before the next page, or all are held. */
+    #within(list, name) {
+      return list.online !== void 0 && (list.next === void 0 || compareNames(name, list.next) <= 0);
+    }
+    /** Someone is now online in the list: counted, and held if they fall among the names held. */
+    #add(list, name) {
+      const key = conversationKey(name);
+      if (list.online === void 0 || list.keys.has(key)) return;
+      list.online++;
+      if (this.#within(list, name)) {
+        const at = list.names.findIndex((n) => compareNames(name, n) < 0);
+        list.names.splice(at === -1 ? list.names.length : at, 0, name);
+        list.keys.add(key);
+      }
+      this.#touch(list);
+    }
+    /**
+     * Someone is no longer online in the list: dropped if held, and uncounted if held or
+     * \`counted\` (known to have been online in it). Returns whether they were held.
+     */
+    #remove(list, name, counted) {
+      const key = conversationKey(name);
+      const held = list.keys.delete(key);
+      if (held)
+        list.names.splice(
+          list.names.findIndex((n) => conversationKey(n) === key),
+          1
+        );
+      if ((held || counted) && list.online !== void 0) list.online = Math.max(0, list.online - 1);
+      if (held || counted) this.#touch(list);
+      return held;
+    }
+    #refreshSoon() {
+      this.#timer ??= setTimeout(() => this.refresh(), REFRESH_DELAY_MS);
+    }
+    /** Walks the pages held again, from the first, and takes them all at once. */
+    #refresh() {
+      const list = this.#list;
+      const client = this.#client();
+      if (list === null || client === null) return;
+      if (list.loading) {
+        this.#again = true;
+        return;
+      }
+      list.loading = true;
+      const wanted = list.pages;
+      const pages = [];
+      const walk = async () => {
+        for await (const page of client.whoPages(
+          list.room !== void 0 ? { room: list.room } : {}
+        )) {
+          pages.push(page);
+          if (pages.length >= wanted || this.#list !== list) break;
+        }
+      };
+      walk().then(
+        () => {
+          if (this.#list !== list || pages.length === 0) return;
+          const names = pages.flatMap((p) => p.users);
+          list.names = names;
+          list.keys = new Set(names.map(conversationKey));
+          list.pages = pages.length;
+          list.online = pages.at(-1)?.online;
+          list.next = pages.at(-1)?.next;
+        },
+        () => {
+        }
+      ).finally(() => this.#settled(list));
+    }
+    /** A request of \`list\` ended: drawn, and the walk asked for meanwhile is made. */
+    #settled(list) {
+      list.loading = false;
+      this.#touch(list);
+      if (this.#list === list && this.#again) {
+        this.#again = false;
+        this.#refresh();
+      }
+    }
+    #touch(list) {
+      list.version++;
+      if (this.#list === list) this.#changed();
+    }
+  };
+
   // src/http/page/app/notify.ts
   var MAX_BODY = 200;
   var Notifier = class {
@@ -1482,8 +1693,6 @@ export const PAGE_SCRIPT = `"use strict";
     people = /* @__PURE__ */ new Map();
     /** How many are online, the user included. */
     count = 0;
-    /** Who is online in the open room (by key), as \`who\` and events tell. */
-    members = null;
     /** Starts again from a welcome: its users and count, and the user. */
     welcome(welcome) {
       this.people.clear();
@@ -1503,23 +1712,11 @@ export const PAGE_SCRIPT = `"use strict";
         this.people.set(key, p.name);
       } else {
         if (this.people.delete(key)) this.count = Math.max(1, this.count - 1);
-        this.members?.names.delete(key);
       }
     }
-    /** The members online of the room with key \`room\`, as a \`who #room\` reply lists them. */
-    roomMembers(room, users) {
-      this.members = { room, names: new Map(users.map((n) => [conversationKey(n), n])) };
-    }
-    /** Someone joined (or left) the room with key \`room\`; counts only for the open room's list. */
-    joinedOrLeft(room, name, joined) {
-      if (this.members?.room !== room) return;
-      if (joined) this.members.names.set(conversationKey(name), name);
-      else this.members.names.delete(conversationKey(name));
-    }
-    /** Forgets everything (logged out). */
+    /** Forgets everyone (logged out). */
     clear() {
       this.people.clear();
-      this.members = null;
     }
   };
 
@@ -1629,6 +1826,82 @@ export const PAGE_SCRIPT = `"use strict";
   function setText(node, text) {
     if (node.textContent !== text) node.textContent = text;
   }
+
+  // src/http/page/app/members-panel.ts
+  var MembersPanel = class {
+    #ui;
+    #events;
+    #rows = /* @__PURE__ */ new Map();
+    /** What was drawn last: the same again draws nothing. */
+    #drawn = "";
+    constructor(ui, events) {
+      this.#ui = ui;
+      this.#events = events;
+      ui.membersMore.addEventListener("click", () => events.more());
+      new IntersectionObserver((entries2) => {
+        const inView = entries2.some((e) => e.isIntersecting);
+        if (inView && !ui.membersMore.hidden && !ui.membersMore.disabled) events.more();
+      }).observe(ui.membersMore);
+    }
+    /** Shows \`view\` under \`title\` (\`me\` is the user: not a button), or hides the panel for null. */
+    draw(view, title, me) {
+      const ui = this.#ui;
+      ui.members.hidden = view === null;
+      if (view === null) {
+        this.#drawn = "";
+        return;
+      }
+      const drawn = \`\${view.target}
+\${view.version}
+\${title}
+\${me}\`;
+      if (drawn === this.#drawn) return;
+      if (!this.#drawn.startsWith(\`\${view.target}
+\`)) this.#rows.clear();
+      this.#drawn = drawn;
+      ui.membersTitle.textContent = title;
+      const meKey = conversationKey(me);
+      const kept = /* @__PURE__ */ new Map();
+      const rows = view.names.map((name) => this.#row(kept, name, conversationKey(name) === meKey));
+      this.#rows = kept;
+      const same = ui.membersList.children.length === rows.length && rows.every((li, i) => ui.membersList.children[i] === li);
+      if (!same) ui.membersList.replaceChildren(...rows);
+      this.#drawEnd(view);
+    }
+    /** The end of the list: the button for the next page, or how many are not shown. */
+    #drawEnd(view) {
+      const ui = this.#ui;
+      const rest = view.online === void 0 ? 0 : Math.max(0, view.online - view.names.length);
+      const capped = view.more && !view.canLoadMore && !view.loading;
+      ui.membersMore.hidden = !view.more || capped;
+      ui.membersMore.disabled = view.loading;
+      ui.membersMore.textContent = view.loading ? "Loading…" : \`Show more (\${rest} more online)\`;
+      ui.membersRest.hidden = !capped;
+      ui.membersRest.textContent = capped ? \`and \${rest} more online (the first \${MAX_MEMBER_PAGES * 1e3} are shown)\` : "";
+    }
+    /** The entry of \`name\`, made or the one drawn before, kept in \`kept\`. */
+    #row(kept, name, me) {
+      const id = \`\${me ? "me" : "other"}
+\${name}\`;
+      const found = this.#rows.get(id);
+      if (found) {
+        kept.set(id, found);
+        return found;
+      }
+      const li = el("li");
+      if (me) {
+        li.append(el("span", "member me", \`\${name} (you)\`));
+      } else {
+        const button = el("button", "member", name);
+        button.type = "button";
+        button.title = \`Talk to \${name}\`;
+        button.addEventListener("click", () => this.#events.pick(name));
+        li.append(button);
+      }
+      kept.set(id, li);
+      return li;
+    }
+  };
 
   // src/http/page/app/timeline.ts
   var STICKY_PX = 48;
@@ -1794,17 +2067,20 @@ export const PAGE_SCRIPT = `"use strict";
     sidebar;
     /** The open conversation's messages. */
     timeline;
+    #members;
     #ui;
     #model;
-    #events;
     #redraw = null;
     #frame = false;
     constructor(ui, model, events) {
       this.#ui = ui;
       this.#model = model;
-      this.#events = events;
       this.sidebar = new Sidebar(ui.rooms, ui.people, (target) => events.pick(target));
       this.timeline = new Timeline(ui.timeline, () => events.older());
+      this.#members = new MembersPanel(ui, {
+        pick: (name) => events.pick(name),
+        more: () => events.more()
+      });
     }
     /** Draws what changed once per frame, however many messages came in it. */
     render(why) {
@@ -1857,48 +2133,30 @@ export const PAGE_SCRIPT = `"use strict";
       this.sidebar.render(entries(model), current?.target ?? null, me);
       if (why !== null) this.timeline.draw(current, me, why);
       this.#drawHead(model);
-      this.#drawMembers(model);
+      this.#members.draw(
+        model.members,
+        current?.kind === "all" ? "Online" : \`Online in \${current?.target}\`,
+        me
+      );
       let unread = 0;
       for (const c of model.conversations.values()) unread += c.unread;
       document.title = unread > 0 ? \`(\${unread}) relay\` : "relay";
       this.#ui.unreadTotal.textContent = unread > 0 ? String(unread) : "";
       this.#ui.unreadTotal.hidden = unread === 0;
     }
-    #drawHead({ current: c, online }) {
+    #drawHead({ current: c, online, members }) {
       const ui = this.#ui;
       ui.title.textContent = c === null ? "relay" : c.kind === "all" ? "everyone" : c.target;
       ui.leave.hidden = c?.kind !== "room";
       let subtitle = "";
-      if (c?.kind === "all") subtitle = \`everyone online: \${online.count}\`;
-      if (c?.kind === "room" && online.members) subtitle = \`\${online.members.names.size} online here\`;
+      if (c?.kind === "all") subtitle = \`everyone online: \${members?.online ?? online.count}\`;
+      if (c?.kind === "room" && members?.online !== void 0) {
+        subtitle = \`\${members.online} online here\`;
+      }
       if (c?.kind === "person") subtitle = online.has(c.key) ? "online" : "offline";
       ui.subtitle.textContent = subtitle;
       ui.say.classList.toggle("none", c === null);
       ui.text.placeholder = c === null ? "Pick a conversation, or type /help" : \`Message \${c.kind === "all" ? "everyone" : c.target}\`;
-    }
-    #drawMembers({ current: c, online, me }) {
-      const ui = this.#ui;
-      const names = c?.kind === "all" ? [...online.people.values()] : c?.kind === "room" && online.members ? [...online.members.names.values()] : null;
-      ui.members.hidden = names === null;
-      if (names === null) return;
-      ui.membersTitle.textContent = c?.kind === "all" ? "Online" : \`Online in \${c?.target}\`;
-      names.sort((a, b) => a.localeCompare(b, void 0, { sensitivity: "base" }));
-      const meKey = conversationKey(me);
-      ui.membersList.replaceChildren(
-        ...names.map((name) => {
-          const li = el("li");
-          if (conversationKey(name) === meKey) {
-            li.append(el("span", "member me", \`\${name} (you)\`));
-          } else {
-            const button = el("button", "member", name);
-            button.type = "button";
-            button.title = \`Talk to \${name}\`;
-            button.addEventListener("click", () => this.#events.pick(name));
-            li.append(button);
-          }
-          return li;
-        })
-      );
     }
   };
   function entries({ me, conversations, online }) {
@@ -1939,8 +2197,11 @@ export const PAGE_SCRIPT = `"use strict";
     #conversations = /* @__PURE__ */ new Map();
     #current = null;
     #online = new Online();
+    #members = new Members(
+      () => this.#session.client,
+      () => this.#view.render()
+    );
     #keeper = new Keeper(() => this.#keepable());
-    #whoTimer;
     /** The session went to another tab or device: this page stops writing the storage. */
     #replaced = false;
     constructor(ui) {
@@ -1951,9 +2212,14 @@ export const PAGE_SCRIPT = `"use strict";
           me: this.#me,
           current: this.#current,
           conversations: this.#conversations,
-          online: this.#online
+          online: this.#online,
+          members: this.#members.view
         }),
-        { pick: (target) => this.select(target), older: () => this.#actions.loadOlder() }
+        {
+          pick: (target) => this.select(target),
+          older: () => this.#actions.loadOlder(),
+          more: () => this.#members.more()
+        }
       );
       this.#notifier = new Notifier(ui.notify, {
         changed: (on) => {
@@ -2119,6 +2385,7 @@ export const PAGE_SCRIPT = `"use strict";
       this.#conversations.clear();
       this.#current = null;
       this.#online.clear();
+      this.#members.show(null);
       this.#ui.password.value = "";
       this.#ui.name.value = name;
       this.#view.showLogin(message);
@@ -2154,7 +2421,7 @@ export const PAGE_SCRIPT = `"use strict";
       if (!again && (document.activeElement === document.body || this.#ui.login.contains(document.activeElement))) {
         (current ? this.#ui.text : this.#ui.room).focus();
       }
-      this.#refreshMembers();
+      this.#members.refresh();
       this.#view.render("update");
       this.#persist();
     }
@@ -2177,17 +2444,14 @@ export const PAGE_SCRIPT = `"use strict";
     }
     #presence(p) {
       this.#online.presence(p);
-      if (p.status === "online" && this.#current?.kind === "room") {
-        clearTimeout(this.#whoTimer);
-        this.#whoTimer = setTimeout(() => this.#refreshMembers(), 300);
-      }
+      this.#members.presence(p);
       this.#view.render();
     }
     #joinedOrLeft(e, joined) {
       const c = this.#conversations.get(conversationKey(e.room));
       if (c === void 0) return;
       c.note(\`\${e.name} \${joined ? "joined" : "left"} \${e.room}\`);
-      this.#online.joinedOrLeft(c.key, e.name, joined);
+      this.#members.joinedOrLeft(e.room, e.name, joined);
       this.#changed(c, "update");
     }
     // ---- the page's state ----
@@ -2218,26 +2482,11 @@ export const PAGE_SCRIPT = `"use strict";
       this.#ui.notice.replaceChildren();
       this.#ui.notice.hidden = true;
       this.#ui.app.classList.toggle("list", c === null);
-      this.#online.members = null;
       if (c && !c.loaded) this.#actions.loadNewest(c);
-      this.#refreshMembers();
+      this.#members.show(c?.target ?? null);
       this.#view.render("switch");
       this.#persistSoon();
       if (focus) this.#ui.text.focus();
-    }
-    #refreshMembers() {
-      const c = this.#current;
-      const client = this.#session.client;
-      if (c?.kind !== "room" || client === null) return;
-      client.request({ type: "who", room: c.target }).then(
-        (reply) => {
-          if (this.#current !== c) return;
-          this.#online.roomMembers(c.key, reply.users);
-          this.#view.render();
-        },
-        () => {
-        }
-      );
     }
     /** A note of the page's own, in the open conversation (or above the message field). */
     #note(text, kind = "info") {
@@ -2300,7 +2549,9 @@ export const PAGE_SCRIPT = `"use strict";
       text: byId("text"),
       members: byId("members"),
       membersTitle: byId("members-title"),
-      membersList: byId("members-list")
+      membersList: byId("members-list"),
+      membersMore: byId("members-more"),
+      membersRest: byId("members-rest")
     };
   }
 

@@ -163,6 +163,8 @@ header h1 { font-size: 1.05rem; margin: 0; }
 }
 button.member:hover { background: var(--hover); }
 .member.me { color: var(--dim); }
+#members-more { display: block; width: 100%; margin-top: .4rem; font-size: .85rem; }
+#members-rest { color: var(--dim); font-size: .85rem; margin: .4rem .5rem; }
 
 @media (max-width: 760px) {
   header { padding: .4rem .75rem; gap: .5rem; }

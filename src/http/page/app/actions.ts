@@ -2,7 +2,7 @@
 // and the text-mode commands), joining and leaving rooms, and the pages of a conversation's
 // history (its newest page when it opens, older ones as the reader scrolls up).
 import type { ClientCommand, RelayClient, ReplyFor } from "../../../client/mod.ts";
-import { HELP, type PageAction, parseLine } from "./commands.ts";
+import { HELP, type PageAction, parseLine, whoNote } from "./commands.ts";
 import type { Conversation, Pending } from "./conversations.ts";
 import { codeOf, describeError } from "./session.ts";
 import type { Redraw } from "./timeline.ts";
@@ -72,11 +72,12 @@ export class PageActions {
         return this.#history(action.with, action.limit);
       case "who":
         return this.#ask(
-          action.room ? { type: "who", room: action.room } : { type: "who" },
-          (r) => {
-            const more = r.next ? ` and more (${r.online ?? "?"} in all)` : "";
-            host.note(`${r.room ?? "online"}: ${r.users.join(", ") || "nobody"}${more}`);
+          {
+            type: "who",
+            ...(action.room !== undefined && { room: action.room }),
+            ...(action.after !== undefined && { after: action.after }),
           },
+          (r) => host.note(whoNote(r)),
         );
       case "rooms":
         return this.#ask({ type: "rooms" }, (r) => {

@@ -15,6 +15,7 @@ import { Conversation, conversationKey, conversationOf } from "./conversations.t
 import { el } from "./dom.ts";
 import type { Elements } from "./elements.ts";
 import { Keeper } from "./keeper.ts";
+import { Members } from "./members.ts";
 import { Notifier } from "./notify.ts";
 import { Online } from "./online.ts";
 import { forgetAll, loadConversations, loadState, type SavedState } from "./saved.ts";
@@ -44,8 +45,11 @@ export class ChatApp {
   #conversations = new Map<string, Conversation>();
   #current: Conversation | null = null;
   readonly #online = new Online();
+  readonly #members = new Members(
+    () => this.#session.client,
+    () => this.#view.render(),
+  );
   readonly #keeper = new Keeper(() => this.#keepable());
-  #whoTimer: ReturnType<typeof setTimeout> | undefined;
   /** The session went to another tab or device: this page stops writing the storage. */
   #replaced = false;
 
@@ -58,8 +62,13 @@ export class ChatApp {
         current: this.#current,
         conversations: this.#conversations,
         online: this.#online,
+        members: this.#members.view,
       }),
-      { pick: (target) => this.select(target), older: () => this.#actions.loadOlder() },
+      {
+        pick: (target) => this.select(target),
+        older: () => this.#actions.loadOlder(),
+        more: () => this.#members.more(),
+      },
     );
     this.#notifier = new Notifier(ui.notify, {
       changed: (on) => {
@@ -233,6 +242,7 @@ export class ChatApp {
     this.#conversations.clear();
     this.#current = null;
     this.#online.clear();
+    this.#members.show(null);
     this.#ui.password.value = "";
     this.#ui.name.value = name;
     this.#view.showLogin(message);
@@ -277,7 +287,7 @@ export class ChatApp {
     ) {
       (current ? this.#ui.text : this.#ui.room).focus();
     }
-    this.#refreshMembers();
+    this.#members.refresh();
     this.#view.render("update");
     this.#persist(); // the session secret is kept at once
   }
@@ -304,11 +314,7 @@ export class ChatApp {
 
   #presence(p: PresenceEvent): void {
     this.#online.presence(p);
-    // Whether they are in the open room, only the server knows.
-    if (p.status === "online" && this.#current?.kind === "room") {
-      clearTimeout(this.#whoTimer);
-      this.#whoTimer = setTimeout(() => this.#refreshMembers(), 300);
-    }
+    this.#members.presence(p);
     this.#view.render();
   }
 
@@ -316,7 +322,7 @@ export class ChatApp {
     const c = this.#conversations.get(conversationKey(e.room));
     if (c === undefined) return;
     c.note(`${e.name} ${joined ? "joined" : "left"} ${e.room}`);
-    this.#online.joinedOrLeft(c.key, e.name, joined);
+    this.#members.joinedOrLeft(e.room, e.name, joined);
     this.#changed(c, "update");
   }
 
@@ -352,26 +358,11 @@ export class ChatApp {
     this.#ui.notice.replaceChildren();
     this.#ui.notice.hidden = true;
     this.#ui.app.classList.toggle("list", c === null);
-    this.#online.members = null;
     if (c && !c.loaded) this.#actions.loadNewest(c);
-    this.#refreshMembers();
+    this.#members.show(c?.target ?? null);
     this.#view.render("switch");
     this.#persistSoon();
     if (focus) this.#ui.text.focus();
-  }
-
-  #refreshMembers(): void {
-    const c = this.#current;
-    const client = this.#session.client;
-    if (c?.kind !== "room" || client === null) return;
-    client.request({ type: "who", room: c.target }).then(
-      (reply) => {
-        if (this.#current !== c) return;
-        this.#online.roomMembers(c.key, reply.users);
-        this.#view.render();
-      },
-      () => {},
-    );
   }
 
   /** A note of the page's own, in the open conversation (or above the message field). */

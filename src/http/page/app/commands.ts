@@ -8,7 +8,7 @@ export type PageAction =
   | { kind: "join"; room: string }
   | { kind: "leave"; room: string }
   | { kind: "history"; with: string; limit: number }
-  | { kind: "who"; room?: string }
+  | { kind: "who"; room?: string; after?: string }
   | { kind: "rooms" }
   | { kind: "ping" }
   | { kind: "help" }
@@ -21,7 +21,7 @@ export const HELP: readonly string[] = [
   "/to <name, #room or *> — open that conversation",
   "/join <#room>, /leave [#room] — join (creating it) or leave a room",
   "/history [name, #room or *] [n] — load the last n (50) messages of a conversation",
-  "/who [#room], /rooms — who is online, or in a room; the rooms",
+  "/who [#room or *] [name], /rooms — who is online, or in a room (the page after a name); the rooms",
   "/all <text> — send to everyone online; //text sends a line that starts with /",
   "/ping — check the connection; /quit — log out",
   "Alt+↑ / Alt+↓ — previous / next conversation; Alt+Shift+↑ / ↓ — the next with unread messages",
@@ -79,9 +79,16 @@ export function parseLine(line: string, current: string | null): PageAction {
     }
     case "history":
       return history(args, current);
-    case "who":
-      if (args.length > 1) return usage("/who [#room]");
-      return args[0] === undefined ? { kind: "who" } : { kind: "who", room: asRoom(args[0]) };
+    case "who": {
+      // As in text mode (docs/protocol.md §4): `*` is everyone, a bare word a room.
+      const [where, after] = args;
+      if (args.length > 2) return usage("/who [#room or *] [the name to list after]");
+      return {
+        kind: "who",
+        ...(where !== undefined && where !== "*" && { room: asRoom(where) }),
+        ...(after !== undefined && { after }),
+      };
+    }
     case "rooms":
       return { kind: "rooms" };
     case "ping":
@@ -107,6 +114,29 @@ function history(args: string[], current: string | null): PageAction {
     return usage(`the number of messages is 1 to ${HISTORY_MAX}`);
   }
   return { kind: "history", with: target, limit };
+}
+
+/**
+ * A page of `who` as a note (docs/protocol.md §12): the names, how many are online in all
+ * when the page lists only some, and the command for the next page when there is one.
+ *
+ * @example
+ * whoNote({ users: ["ann", "bo"], online: 1500, next: "bo" });
+ * // "online: ann, bo (1500 in all; more: /who * bo)"
+ */
+export function whoNote(page: {
+  room?: string;
+  users: readonly string[];
+  online?: number;
+  next?: string;
+}): string {
+  const parts: string[] = [];
+  if (page.online !== undefined && page.online !== page.users.length) {
+    parts.push(`${page.online} in all`);
+  }
+  if (page.next !== undefined) parts.push(`more: /who ${page.room ?? "*"} ${page.next}`);
+  const tail = parts.length > 0 ? ` (${parts.join("; ")})` : "";
+  return `${page.room ?? "online"}: ${page.users.join(", ") || "nobody"}${tail}`;
 }
 
 /**

@@ -32,6 +32,10 @@ export interface Elements {
   members: HTMLElement;
   membersTitle: HTMLElement;
   membersList: HTMLElement;
+  /** Asks for the next page of who is online (at the end of the list). */
+  membersMore: HTMLButtonElement;
+  /** Says how many more are online than the list shows, past its bound. */
+  membersRest: HTMLElement;
 }
 
 /** Finds the page's elements; throws if one is missing (the page and script disagree). */
@@ -65,5 +69,7 @@ export function findElements(): Elements {
     members: byId("members"),
     membersTitle: byId("members-title"),
     membersList: byId("members-list"),
+    membersMore: byId("members-more"),
+    membersRest: byId("members-rest"),
   };
 }

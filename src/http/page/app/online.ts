@@ -1,12 +1,12 @@
-// Who is online, as the page knows it: the people of the welcome and of presence events
-// (for the sidebar and the everyone view), how many there are, and who is online in the
-// open room.
+// Who is online, as the page knows it from the welcome and presence events: the people
+// the sidebar lists and marks online, and how many are online in all. The full list, page
+// by page, is members.ts's.
 import type { PresenceEvent, Welcome } from "../../../client/mod.ts";
 import { conversationKey } from "./conversations.ts";
 
 /**
- * The page's view of who is online: names by key, the count the server gave (kept up to
- * date with presence events), and the members online of the open room.
+ * The page's view of who is online: names by key (the welcome's at most 100, then those
+ * presence events tell of) and the count the server gave, kept up to date with them.
  *
  * @example
  * const online = new Online();
@@ -19,8 +19,6 @@ export class Online {
   readonly people = new Map<string, string>();
   /** How many are online, the user included. */
   count = 0;
-  /** Who is online in the open room (by key), as `who` and events tell. */
-  members: { room: string; names: Map<string, string> } | null = null;
 
   /** Starts again from a welcome: its users and count, and the user. */
   welcome(welcome: Welcome): void {
@@ -43,25 +41,11 @@ export class Online {
       this.people.set(key, p.name);
     } else {
       if (this.people.delete(key)) this.count = Math.max(1, this.count - 1);
-      this.members?.names.delete(key);
     }
   }
 
-  /** The members online of the room with key `room`, as a `who #room` reply lists them. */
-  roomMembers(room: string, users: readonly string[]): void {
-    this.members = { room, names: new Map(users.map((n) => [conversationKey(n), n])) };
-  }
-
-  /** Someone joined (or left) the room with key `room`; counts only for the open room's list. */
-  joinedOrLeft(room: string, name: string, joined: boolean): void {
-    if (this.members?.room !== room) return;
-    if (joined) this.members.names.set(conversationKey(name), name);
-    else this.members.names.delete(conversationKey(name));
-  }
-
-  /** Forgets everything (logged out). */
+  /** Forgets everyone (logged out). */
   clear(): void {
     this.people.clear();
-    this.members = null;
   }
 }

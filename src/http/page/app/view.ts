@@ -2,8 +2,9 @@
 // the open conversation's head, who is online beside it, the unread counts in the title; and
 // which of the two screens shows (the login form or the app), with the status line.
 import { type Conversation, conversationKey } from "./conversations.ts";
-import { el } from "./dom.ts";
 import type { Elements } from "./elements.ts";
+import type { MemberView } from "./members.ts";
+import { MembersPanel } from "./members-panel.ts";
 import { notificationsSupported } from "./notify.ts";
 import type { Online } from "./online.ts";
 import { Sidebar, type SidebarEntry } from "./sidebar.ts";
@@ -19,6 +20,8 @@ export interface ViewModel {
   current: Conversation | null;
   conversations: ReadonlyMap<string, Conversation>;
   online: Online;
+  /** Who is online beside the open conversation, as far as it was fetched. */
+  members: MemberView | null;
 }
 
 /** What the view tells the page. */
@@ -27,6 +30,8 @@ export interface ViewEvents {
   pick(target: string): void;
   /** The reader reached the top of the timeline: load older messages. */
   older(): void;
+  /** The reader reached the end of who is online: the next page. */
+  more(): void;
 }
 
 /**
@@ -43,18 +48,21 @@ export class ChatView {
   readonly sidebar: Sidebar;
   /** The open conversation's messages. */
   readonly timeline: Timeline;
+  readonly #members: MembersPanel;
   readonly #ui: Elements;
   readonly #model: () => ViewModel;
-  readonly #events: ViewEvents;
   #redraw: Redraw | null = null;
   #frame = false;
 
   constructor(ui: Elements, model: () => ViewModel, events: ViewEvents) {
     this.#ui = ui;
     this.#model = model;
-    this.#events = events;
     this.sidebar = new Sidebar(ui.rooms, ui.people, (target) => events.pick(target));
     this.timeline = new Timeline(ui.timeline, () => events.older());
+    this.#members = new MembersPanel(ui, {
+      pick: (name) => events.pick(name),
+      more: () => events.more(),
+    });
   }
 
   /** Draws what changed once per frame, however many messages came in it. */
@@ -116,7 +124,11 @@ export class ChatView {
     this.sidebar.render(entries(model), current?.target ?? null, me);
     if (why !== null) this.timeline.draw(current, me, why);
     this.#drawHead(model);
-    this.#drawMembers(model);
+    this.#members.draw(
+      model.members,
+      current?.kind === "all" ? "Online" : `Online in ${current?.target}`,
+      me,
+    );
     let unread = 0;
     for (const c of model.conversations.values()) unread += c.unread;
     document.title = unread > 0 ? `(${unread}) relay` : "relay";
@@ -124,13 +136,16 @@ export class ChatView {
     this.#ui.unreadTotal.hidden = unread === 0;
   }
 
-  #drawHead({ current: c, online }: ViewModel): void {
+  #drawHead({ current: c, online, members }: ViewModel): void {
     const ui = this.#ui;
     ui.title.textContent = c === null ? "relay" : c.kind === "all" ? "everyone" : c.target;
     ui.leave.hidden = c?.kind !== "room";
     let subtitle = "";
-    if (c?.kind === "all") subtitle = `everyone online: ${online.count}`;
-    if (c?.kind === "room" && online.members) subtitle = `${online.members.names.size} online here`;
+    // The count of the list's last page is the newest the server gave; until it comes, the welcome's.
+    if (c?.kind === "all") subtitle = `everyone online: ${members?.online ?? online.count}`;
+    if (c?.kind === "room" && members?.online !== undefined) {
+      subtitle = `${members.online} online here`;
+    }
     if (c?.kind === "person") subtitle = online.has(c.key) ? "online" : "offline";
     ui.subtitle.textContent = subtitle;
     ui.say.classList.toggle("none", c === null);
@@ -138,36 +153,6 @@ export class ChatView {
       c === null
         ? "Pick a conversation, or type /help"
         : `Message ${c.kind === "all" ? "everyone" : c.target}`;
-  }
-
-  #drawMembers({ current: c, online, me }: ViewModel): void {
-    const ui = this.#ui;
-    const names =
-      c?.kind === "all"
-        ? [...online.people.values()]
-        : c?.kind === "room" && online.members
-          ? [...online.members.names.values()]
-          : null;
-    ui.members.hidden = names === null;
-    if (names === null) return;
-    ui.membersTitle.textContent = c?.kind === "all" ? "Online" : `Online in ${c?.target}`;
-    names.sort((a, b) => a.localeCompare(b, undefined, { sensitivity: "base" }));
-    const meKey = conversationKey(me);
-    ui.membersList.replaceChildren(
-      ...names.map((name) => {
-        const li = el("li");
-        if (conversationKey(name) === meKey) {
-          li.append(el("span", "member me", `${name} (you)`));
-        } else {
-          const button = el("button", "member", name);
-          button.type = "button";
-          button.title = `Talk to ${name}`;
-          button.addEventListener("click", () => this.#events.pick(name));
-          li.append(button);
-        }
-        return li;
-      }),
-    );
   }
 }
 
