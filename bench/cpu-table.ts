@@ -118,19 +118,34 @@ function ratioOf(cell: CpuCell | undefined, base: CpuCell | undefined): number |
 }
 
 /**
- * Prints one line: `row`'s CPU per delivery over `base`'s at each load, and whether all are
- * within `limit` (a load either did not sustain counts as not met).
+ * Prints one line: `row`'s CPU per delivery over `base`'s at each load (those of `loads`
+ * only, when given), and whether all are within `limit` (a load `row` did not sustain
+ * counts as not met).
  */
-export function cpuVerdict(row: CpuRow | undefined, base: CpuRow | undefined, limit: number): void {
+export function cpuVerdict(
+  row: CpuRow | undefined,
+  base: CpuRow | undefined,
+  limit: number,
+  loads?: Load[],
+): void {
   if (!row || !base) return;
-  const ratios = row.cells.map((c, i) => ratioOf(c, base.cells[i]));
-  const shown = ratios.map((r, i) => {
-    const load = row.cells[i]?.load;
-    return `${load ? heading(load) : "?"} ${r === null ? "-" : `${r.toFixed(2)}x`}`;
-  });
-  const met = ratios.every((r) => r !== null && r <= limit);
+  const counted = row.cells
+    .map((cell, i) => ({ cell, ratio: ratioOf(cell, base.cells[i]) }))
+    .filter(({ cell }) => !loads || loads.includes(cell.load));
+  const shown = counted.map(
+    ({ cell, ratio }) => `${heading(cell.load)} ${ratio === null ? "-" : `${ratio.toFixed(2)}x`}`,
+  );
+  // A load the row did not sustain fails the target; one only the base did not sustain
+  // leaves it open.
+  const failed = counted.some(({ cell, ratio }) => !cell.sustained || (ratio ?? 0) > limit);
+  const open = counted.some(({ ratio }) => ratio === null);
+  const verdict = failed
+    ? "NOT met"
+    : open
+      ? `not known: ${base.label} did not sustain all`
+      : "met";
   console.log(
     `${row.label} / ${base.label}: ${shown.join(", ")} ` +
-      `(target at most ${limit.toFixed(2)}x: ${met ? "met" : "NOT met"})`,
+      `(target at most ${limit.toFixed(2)}x: ${verdict})`,
   );
 }
