@@ -21,7 +21,7 @@ export function newSecret(): string {
  */
 export async function secretHash(secret: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(secret));
-  let hex = "";
-  for (const b of new Uint8Array(digest)) hex += b.toString(16).padStart(2, "0");
-  return hex;
+  // Joined at once, not grown with +=: a string built piece by piece stays in pieces, and
+  // the store keeps one per session.
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -14,7 +14,7 @@ import {
 /** What the app needs from the runtime it runs on. */
 export interface AppOptions {
   host: Host;
-  /** hono/deno's or @hono/node-ws's upgradeWebSocket. */
+  /** The adapter's upgradeWebSocket (adapters/node/http.ts, adapters/deno/app.ts). */
   upgradeWebSocket: Upgrade;
   /** The peer address of a request, as the runtime knows it. */
   remoteAddress: (c: Context) => string;

@@ -211,7 +211,7 @@ class SocketLink implements Link {
 
 const utf8 = new TextDecoder();
 
-/** The runtime's WebSocket upgrade, as hono/deno or @hono/node-ws provide it. */
+/** The runtime's WebSocket upgrade (adapters/node/http.ts, adapters/deno/app.ts). */
 export type Upgrade = UpgradeWebSocket<unknown>;
 
 /**
