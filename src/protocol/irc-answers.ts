@@ -48,12 +48,12 @@ export function answerLines(cx: IrcContext, registration: IrcRegistration, msg: 
       return msg.type === "ok" ? sent(cx, msg, purpose) : [];
     case "names":
       return msg.type === "who"
-        ? names(cx, msg.room ?? purpose.channel, msg.users, purpose.join)
+        ? names(cx, purpose, msg.room ?? purpose.channel, msg.users, msg.next)
         : [];
     case "playback":
       return msg.type === "history" ? playback(cx, purpose.channel, msg.messages) : [];
     case "who":
-      return msg.type === "who" ? cx.replies.who(purpose.mask, msg.users) : [];
+      return msg.type === "who" ? who(cx, purpose, msg.users, msg.next) : [];
     case "whois":
     case "ison":
       return msg.type === "who" ? lookup(cx, purpose, msg.users, msg.next) : [];
@@ -97,9 +97,45 @@ function sent(cx: IrcContext, ok: Ok, purpose: Extract<Purpose, { kind: "msg" }>
   return out;
 }
 
-function names(cx: IrcContext, room: string, users: string[], join: boolean): string[] {
-  if (!cx.channels.present(room, users) && join) return [];
-  return cx.replies.names(room, users);
+/** A page of who is in a room: `353` lines, then the next page, or `366`. */
+function names(
+  cx: IrcContext,
+  purpose: Extract<Purpose, { kind: "names" }>,
+  room: string,
+  users: string[],
+  next: string | undefined,
+): string[] {
+  const first = purpose.first;
+  purpose.first = false;
+  if (!cx.channels.present(room, users, first) && purpose.join) return [];
+  const out = cx.replies.names(room, users, next === undefined);
+  if (next === undefined) return out;
+  return [...out, ...cx.more({ type: "who", room, after: next }, purpose)];
+}
+
+/** The most users a `WHO` of a mask shows (a room's `WHO` shows every member online). */
+const WHO_MATCHES = 1000;
+
+/**
+ * A page of `WHO`: `352` lines, then the next page, or `315`. A mask reads on through those
+ * online until it has shown `WHO_MATCHES`.
+ */
+function who(
+  cx: IrcContext,
+  purpose: Extract<Purpose, { kind: "who" }>,
+  users: string[],
+  next: string | undefined,
+): string[] {
+  const room = purpose.mask.startsWith("#") ? purpose.mask : undefined;
+  const shown = cx.replies.who(purpose.mask, users, false);
+  purpose.found += shown.length;
+  if (next !== undefined && (room !== undefined || purpose.found < WHO_MATCHES)) {
+    const command: Command = room
+      ? { type: "who", room, after: next }
+      : { type: "who", after: next };
+    return [...shown, ...cx.more(command, purpose)];
+  }
+  return [...shown, cx.numeric("315", purpose.mask, "End of /WHO list")];
 }
 
 function playback(cx: IrcContext, room: string, messages: ChatMessage[]): string[] {

@@ -74,11 +74,15 @@ export class IrcChannels {
     this.#channels.delete(nameKey(room));
   }
 
-  /** Who is in the room now (the client is shown them); false when the connection is not. */
-  present(room: string, users: string[]): boolean {
+  /**
+   * Who is in the room now (the client is shown them), a page at a time (`first`: the first
+   * page, which starts the list anew); false when the connection is not in it.
+   */
+  present(room: string, users: string[], first = true): boolean {
     const channel = this.#channels.get(nameKey(room));
     if (!channel) return false;
-    channel.present = new Set(users.map(nameKey));
+    if (first) channel.present = new Set();
+    for (const name of users) channel.present.add(nameKey(name));
     for (const name of users) channel.members.set(nameKey(name), name);
     return true;
   }

@@ -38,7 +38,7 @@ export function registeredCommand(
         cx.all(
           channels.map((channel) => ({
             command: { type: "who", room: channel },
-            purpose: { kind: "names", channel, join: false },
+            purpose: { kind: "names", channel, join: false, first: true },
           })),
         ),
       );
@@ -95,7 +95,7 @@ export function registeredCommand(
 export function joinCommands(cx: IrcContext, channel: string, forced: boolean): Decoded[] {
   const commands = [
     cx.command({ type: "join", room: channel }, { kind: "join", channel, forced }),
-    cx.command({ type: "who", room: channel }, { kind: "names", channel, join: true }),
+    cx.command({ type: "who", room: channel }, { kind: "names", channel, join: true, first: true }),
   ];
   // A client with chat history asks for what it wants itself.
   const own = cx.capabilities.has("draft/chathistory");
@@ -180,7 +180,7 @@ function privmsg(cx: IrcContext, notice: boolean, params: string[], now: number)
 
 function who(cx: IrcContext, mask: string): IrcTurn {
   const command: Command = mask.startsWith("#") ? { type: "who", room: mask } : { type: "who" };
-  return cx.run(command, { kind: "who", mask });
+  return cx.run(command, { kind: "who", mask, found: 0 });
 }
 
 function mode(cx: IrcContext, params: string[]): IrcTurn {

@@ -28,11 +28,11 @@ export type Purpose =
   | { kind: "ping"; token: string }
   | { kind: "quit" }
   | { kind: "join"; channel: string; forced: boolean }
-  | { kind: "names"; channel: string; join: boolean }
+  | { kind: "names"; channel: string; join: boolean; first: boolean }
   | { kind: "playback"; channel: string }
   | { kind: "part"; channel: string; reason: string | undefined }
   | { kind: "msg"; target: string; text: string; notice: boolean; at: number }
-  | { kind: "who"; mask: string }
+  | { kind: "who"; mask: string; found: number }
   | { kind: "whois"; nick: string }
   | { kind: "ison"; nicks: string[]; found: string[]; userhost: boolean }
   | { kind: "list"; only: Set<string> | null; started: boolean }

@@ -120,21 +120,22 @@ export class IrcReplies {
     );
   }
 
-  /** `353` lines of at most 512 bytes, then `366`. */
-  names(room: string, users: string[]): string[] {
+  /** `353` lines of at most 512 bytes, then (`end`: the last page) `366`. */
+  names(room: string, users: string[], end = true): string[] {
     const head = { source: this.server, command: "353", params: [this.#nick() ?? "*", "=", room] };
-    return [...packLines(head, users), this.numeric("366", room, "End of /NAMES list")];
+    const lines = packLines(head, users);
+    return end ? [...lines, this.numeric("366", room, "End of /NAMES list")] : lines;
   }
 
-  /** `352` for each user `mask` matches (a channel: all of them), then `315`. */
-  who(mask: string, users: string[]): string[] {
+  /** `352` for each user `mask` matches (a channel: all of them), then (`end`) `315`. */
+  who(mask: string, users: string[], end = true): string[] {
     const s = this.server;
     const channel = mask.startsWith("#") ? mask : "*";
     const match = channel === "*" ? globMatcher(mask) : () => true;
     const out = users
       .filter(match)
       .map((name) => this.numeric("352", channel, name, s, s, name, "H", `0 ${name}`));
-    out.push(this.numeric("315", mask, "End of /WHO list"));
+    if (end) out.push(this.numeric("315", mask, "End of /WHO list"));
     return out;
   }
 

@@ -181,6 +181,44 @@ describe("the IRC port in the host", () => {
     await elsewhere.link.until(/ 001 owner0 /);
   });
 
+  test("NAMES of a channel with more than a page of members online (§12) names them all", async () => {
+    const host = relay({ RELAY_MAX_CONNECTIONS: "2000", RELAY_PRESENCE: "off" });
+    const many = 1000;
+    for (let i = 0; i < many; i++) {
+      // Members that read nothing: only the count matters here.
+      const link: Link = {
+        transport: "irc",
+        framing: "line",
+        mode: "irc",
+        remote: `192.0.2.${i % 200}:${i}`,
+        write: () => {},
+        unsent: () => 0,
+        close: () => {},
+      };
+      host
+        .connect(link)
+        ?.receiveBytes(encoder.encode(`NICK u${i}\r\nUSER u 0 * :u\r\nJOIN #big\r\n`));
+    }
+    const me = await registered(host, "observer");
+    me.send("JOIN #big");
+    await me.link.until(/ 366 observer #big /, 20_000);
+    // Wait until every member's JOIN went through.
+    for (;;) {
+      me.send("LIST #big");
+      const listed = await me.link.until(/ 322 /);
+      if (listed.includes(` #big ${many + 1} `)) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    me.send("NAMES #big");
+    const named = new Set<string>();
+    for (;;) {
+      const line = await me.link.until(/ (353|366) /);
+      if (/ 366 /.test(line)) break;
+      for (const nick of line.split(" :")[1]?.split(" ") ?? []) named.add(nick);
+    }
+    expect(named.size).toBe(many + 1);
+  });
+
   test("a reader too slow for what it is sent is let go", async () => {
     const host = relay({ RELAY_MAX_OUTBOX_BYTES: "16384" });
     const alice = await registered(host, "alice");

@@ -688,3 +688,56 @@ describe("targets in one line (TARGMAX)", () => {
     expect(c.commands).toHaveLength(10);
   });
 });
+
+describe("lists of more than one page (docs/protocol.md §12)", () => {
+  test("NAMES reads every page of who is in the room, and the presence of all of them shows", () => {
+    const c = inDev();
+    c.send("NAMES #dev");
+    expect(c.answer({ type: "who", room: "#dev", users: ["alice", "bob"], next: "bob" })).toEqual([
+      ":relay 353 alice = #dev :alice bob",
+    ]);
+    expect(c.commands[0]).toMatchObject({ command: { type: "who", room: "#dev", after: "bob" } });
+    expect(c.answer({ type: "who", room: "#dev", users: ["carol"] })).toEqual([
+      ":relay 353 alice = #dev :carol",
+      ":relay 366 alice #dev :End of /NAMES list",
+    ]);
+    // carol, named on the second page, is shown as present: her going is a QUIT.
+    expect(c.get({ type: "presence", name: "carol", status: "offline" })).toEqual([
+      ":carol!carol@relay QUIT :offline",
+    ]);
+  });
+
+  test("the names of a JOIN read every page too", () => {
+    const c = registered();
+    c.send("JOIN #big");
+    c.answer({ type: "ok", room: "#big", users: ["alice", "bob", "carol"] });
+    expect(c.answer({ type: "who", room: "#big", users: ["alice"], next: "alice" })).toEqual([
+      ":relay 353 alice = #big :alice",
+    ]);
+    c.answer({ type: "history", with: "#big", messages: [], more: false });
+    expect(c.commands[0]).toMatchObject({ command: { type: "who", room: "#big", after: "alice" } });
+    expect(c.answer({ type: "who", room: "#big", users: ["bob", "carol"] })).toEqual([
+      ":relay 353 alice = #big :bob carol",
+      ":relay 366 alice #big :End of /NAMES list",
+    ]);
+  });
+
+  test("WHO #room reads every page; WHO of a nick looks through every page of those online", () => {
+    const c = inDev();
+    c.send("WHO #dev");
+    expect(c.answer({ type: "who", room: "#dev", users: ["alice"], next: "alice" })).toEqual([
+      ":relay 352 alice #dev alice relay relay alice H :0 alice",
+    ]);
+    expect(c.answer({ type: "who", room: "#dev", users: ["bob"] })).toEqual([
+      ":relay 352 alice #dev bob relay relay bob H :0 bob",
+      ":relay 315 alice #dev :End of /WHO list",
+    ]);
+    c.send("WHO zed");
+    expect(c.answer({ type: "who", users: ["alice", "bob"], next: "bob" })).toEqual([]);
+    expect(c.commands[0]).toMatchObject({ command: { type: "who", after: "bob" } });
+    expect(c.answer({ type: "who", users: ["zed"] })).toEqual([
+      ":relay 352 alice * zed relay relay zed H :0 zed",
+      ":relay 315 alice zed :End of /WHO list",
+    ]);
+  });
+});
