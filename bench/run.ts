@@ -65,6 +65,10 @@ interface Contender extends Target {
   /** Whether a step missed by far (`farOff`) is taken as failed at once, without the second
    * chance. */
   quickFail?: boolean;
+  /** Where its max is likely, by scenario: the search probes there first (same answer). */
+  near?: Partial<Record<Scenario, number>>;
+  /** false: no figures at half its max (the rows this leaves out keep the bench shorter). */
+  half?: boolean;
 }
 
 /** Where clients connect: the TCP port (every node's), the WebSocket URL, the IRC port. */
@@ -98,20 +102,28 @@ const relayIrc: Contender = {
   dialect: "irc",
   start: () => startRelay("node"),
   address: irc,
+  ladder: LOW_LADDER,
   quickFail: true,
+  near: { fanout: 150e3, private: 50e3 },
+  half: false,
 };
 const relayDenoIrc: Contender = {
   label: "relay (Deno, IRC port)",
   dialect: "irc",
   start: () => startRelay("deno"),
   address: irc,
+  ladder: LOW_LADDER,
   quickFail: true,
+  near: { fanout: 250e3, private: 25e3 },
+  half: false,
 };
 const relayDenoWs: Contender = {
   label: "relay (Deno, WebSocket)",
   dialect: "relay",
   start: () => startRelay("deno"),
   address: ws,
+  near: { fanout: 100e3 },
+  half: false,
 };
 /** The Socket.IO 4 server of bench/socketio-server.ts, with socket.io-client. */
 const socketIo: Contender = {
@@ -121,6 +133,8 @@ const socketIo: Contender = {
   address: ws,
   ladder: LOW_LADDER,
   quickFail: true,
+  near: { fanout: 50e3 },
+  half: false,
 };
 // The log of accepted messages, as `npm start` runs it: the default store (a Deno KV file,
 // fresh for each start) with the default RELAY_HISTORY, against the same server without the
@@ -222,7 +236,7 @@ interface Result {
  * The highest step of the load ladder where no delivery is lost and p99 stays under 100 ms.
  * `near`: where the max is likely (another server's max): the search probes the step there
  * first, then halves as usual, so that the answer is the same with one probe less or so.
- * `half: false` leaves out the figures at half the max.
+ * `half: false` leaves out the figures at half the max. Both default to the contender's own.
  */
 async function sustainable(
   c: Contender,
@@ -230,6 +244,8 @@ async function sustainable(
   opts: { near?: number; half?: boolean } = {},
 ): Promise<Result> {
   const ladder = c.ladder ?? LADDER;
+  const near = opts.near ?? c.near?.[scenario];
+  const half = opts.half ?? c.half ?? true;
   const trial = new Trial(c, scenario, { n: N, senders: S, warmup: WARMUP });
   const run = async (deliveries: number) => {
     const figures = await trial.run(deliveries, DURATION);
@@ -249,7 +265,7 @@ async function sustainable(
     // eighteen, for the same answer when figures grow with the load.
     let pass = -1;
     let fail = ladder.length;
-    let hint = opts.near === undefined ? -1 : ladder.findLastIndex((s) => s <= (opts.near ?? 0));
+    let hint = near === undefined ? -1 : ladder.findLastIndex((s) => s <= near);
     while (fail - pass > 1) {
       const mid = hint > pass && hint < fail ? hint : (pass + fail) >> 1;
       hint = -1;
@@ -276,7 +292,7 @@ async function sustainable(
       const max = ladder[pass] as number;
       const atMax = await repeat(max);
       if (!sustained(atMax)) continue;
-      const atHalf = opts.half === false ? null : await repeat(max / 2);
+      const atHalf = half ? await repeat(max / 2) : null;
       return { label: c.label, max, atMax, atHalf };
     }
     return { label: c.label, max: 0, atMax: null, atHalf: null };
