@@ -3,16 +3,56 @@ import { formatIrc, ircTextLines } from "./irc.ts";
 import type { IrcContext } from "./irc-context.ts";
 
 /**
- * An event of the core as IRC lines for one client (docs/irc.md, "The relay into IRC"): a
- * message as `PRIVMSG` (a broadcast a `NOTICE` to `$*`), presence as `JOIN`/`QUIT` where the
- * client shares a channel, `joined`/`left` as `JOIN`/`PART`, an announcement as a server
- * `NOTICE`, `bye` as `ERROR`.
+ * An event of the core as the text one IRC client is sent (docs/irc.md, "The relay into
+ * IRC"), its lines each ended by `\r\n`, or null when it shows nothing: a message as
+ * `PRIVMSG` (a broadcast a `NOTICE` to `$*`), presence as `JOIN`/`QUIT` where the client
+ * shares a channel, `joined`/`left` as `JOIN`/`PART`, an announcement as a server `NOTICE`,
+ * `bye` as `ERROR`. A room message or a broadcast reads the same to every client with the
+ * same capabilities: a fan-out formats it once for each kind of client, not per recipient.
  *
  * @example
- * eventLines(cx, { type: "announce", text: "restart at noon", ts });
- * // [":relay NOTICE alice :restart at noon"]
+ * eventText(cx, { type: "announce", text: "restart at noon", ts });
+ * // ":relay NOTICE alice :restart at noon\r\n"
  */
-export function eventLines(cx: IrcContext, msg: Event): string[] {
+export function eventText(cx: IrcContext, msg: Event): string | null {
+  if (msg.type === "message" && (msg.to === "*" || msg.to.startsWith("#"))) {
+    const dated = msg.queued === true || msg.replay === true;
+    // The channel's playback leaves out what was shown live.
+    if (!dated && msg.to !== "*") cx.channels.shownLive(msg.to, msg.id);
+    return sharedText(cx, msg, dated);
+  }
+  const lines = eventLines(cx, msg);
+  return lines.length === 0 ? null : joinLines(lines);
+}
+
+/** Lines as the text of one write: each ended by `\r\n`. */
+export function joinLines(lines: string[]): string {
+  return `${lines.join("\r\n")}\r\n`;
+}
+
+/**
+ * The last message formatted for everyone alike, and its text for each kind of client
+ * (by `kindOf`): the recipients of one fan-out come one after the other, so one entry is
+ * enough, and nothing is kept past the next such message.
+ */
+let lastShared: { message: ChatMessage; server: string; texts: (string | undefined)[] } | null =
+  null;
+
+function sharedText(cx: IrcContext, m: ChatMessage, dated: boolean): string {
+  const server = cx.options.server;
+  if (lastShared?.message !== m || lastShared.server !== server) {
+    lastShared = { message: m, server, texts: [] };
+  }
+  const kind =
+    (cx.capabilities.has("server-time") ? 1 : 0) + (cx.capabilities.has("message-tags") ? 2 : 0);
+  const known = lastShared.texts[kind];
+  if (known !== undefined) return known;
+  const text = joinLines(messageLines(cx, m, dated));
+  lastShared.texts[kind] = text;
+  return text;
+}
+
+function eventLines(cx: IrcContext, msg: Event): string[] {
   switch (msg.type) {
     case "message":
       return messageLines(cx, msg, msg.queued === true || msg.replay === true);
@@ -31,8 +71,7 @@ export function eventLines(cx: IrcContext, msg: Event): string[] {
 /**
  * A relay message as `PRIVMSG` lines (a broadcast: `NOTICE $*`), split to fit 512 bytes.
  * `dated`: it did not arrive live (held, replayed or played back), so a client without
- * `server-time` sees its date in the text; a live room message is noted as shown, so the
- * channel's playback leaves it out.
+ * `server-time` sees its date in the text.
  */
 export function messageLines(cx: IrcContext, m: ChatMessage, dated: boolean): string[] {
   const me = nameKey(cx.nick ?? "");
@@ -47,7 +86,6 @@ export function messageLines(cx: IrcContext, m: ChatMessage, dated: boolean): st
     command = "NOTICE";
   } else if (m.to.startsWith("#")) {
     target = m.to;
-    if (!dated) cx.channels.shownLive(m.to, m.id);
   } else {
     target = nameKey(m.from) === me ? m.to : (cx.nick ?? m.to);
   }

@@ -4,7 +4,7 @@ import { parseIrc } from "./irc.ts";
 import { answerLines } from "./irc-answers.ts";
 import { registeredCommand } from "./irc-commands.ts";
 import { IrcContext, type IrcOptions, type IrcTurn, none } from "./irc-context.ts";
-import { eventLines } from "./irc-events.ts";
+import { eventText, joinLines } from "./irc-events.ts";
 import { IrcRegistration } from "./irc-registration.ts";
 
 export type { IrcOptions, IrcTurn } from "./irc-context.ts";
@@ -102,16 +102,16 @@ export class IrcSession {
    * shows nothing. Before registration completes, events wait and come after `001`.
    */
   encode(msg: ServerMessage): string | null {
-    const reply = "re" in msg;
-    const lines = reply
-      ? answerLines(this.#cx, this.#registration, msg)
-      : eventLines(this.#cx, msg);
-    if (lines.length === 0) return null;
-    if (!this.#registration.registered && !reply && msg.type !== "bye") {
-      this.#registration.hold(lines);
+    if ("re" in msg) {
+      const lines = answerLines(this.#cx, this.#registration, msg);
+      return lines.length === 0 ? null : joinLines(lines);
+    }
+    const text = eventText(this.#cx, msg);
+    if (text !== null && !this.#registration.registered && msg.type !== "bye") {
+      this.#registration.hold(text.slice(0, -2).split("\r\n"));
       return null;
     }
-    return `${lines.join("\r\n")}\r\n`;
+    return text;
   }
 
   /** The commands the session asked for while encoding (playback, the names of rooms rejoined). */

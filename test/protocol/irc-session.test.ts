@@ -741,3 +741,32 @@ describe("lists of more than one page (docs/protocol.md §12)", () => {
     ]);
   });
 });
+
+describe("a message to many is formatted once per kind of client", () => {
+  test("what each client is sent is what formatting anew for it gives, whatever came before", () => {
+    const kinds = [[], ["server-time"], ["message-tags"], ["server-time", "message-tags"]];
+    const clients = kinds.flatMap((caps) => [inDev(caps), inDev(caps)]);
+    const messages = [
+      message({ id: "1", to: "#dev", text: "one" }),
+      message({ id: "2", to: "*", text: "two" }),
+      message({ id: "3", to: "#dev", text: "three", replay: true }),
+      message({ id: "4", to: "#dev", from: "carol", text: "/me four" }),
+    ];
+    // Fan-outs one after the other, and one message sent again after another.
+    for (const m of [...messages, messages[0] as ChatMessage]) {
+      const sent = clients.map((c) => c.get(m));
+      // A copy of the message was never formatted: its text is made anew for each.
+      clients.forEach((c, i) => expect(sent[i]).toEqual(c.get({ ...m })));
+    }
+    const [plain, , timed, , tagged] = clients as Client[];
+    expect(plain.get(messages[2] as ChatMessage)).toEqual([
+      ":bob!bob@relay PRIVMSG #dev :[2024-05-01 12:34:56] three",
+    ]);
+    expect(timed.get(messages[0] as ChatMessage)).toEqual([
+      `@time=${TS} :bob!bob@relay PRIVMSG #dev :one`,
+    ]);
+    expect(tagged.get(messages[1] as ChatMessage)).toEqual([
+      "@msgid=2 :bob!bob@relay NOTICE $* :two",
+    ]);
+  });
+});
