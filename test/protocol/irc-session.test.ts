@@ -756,7 +756,7 @@ describe("a message to many is formatted once per kind of client", () => {
     for (const m of [...messages, messages[0] as ChatMessage]) {
       const sent = clients.map((c) => c.get(m));
       // A copy of the message was never formatted: its text is made anew for each.
-      clients.forEach((c, i) => expect(sent[i]).toEqual(c.get({ ...m })));
+      for (const [i, c] of clients.entries()) expect(sent[i]).toEqual(c.get({ ...m }));
     }
     const [plain, , timed, , tagged] = clients as Client[];
     expect(plain.get(messages[2] as ChatMessage)).toEqual([
