@@ -5,9 +5,7 @@ import { parseArgs } from "node:util";
 import { coreFanout, corePrivate } from "./core.ts";
 import { type CpuRow, cpuRow, cpuTable, cpuVerdict, type Load } from "./cpu-table.ts";
 import type { Figures } from "./loadgen.ts";
-import { LoadGen } from "./loadgen.ts";
 import {
-  rss,
   type Server,
   startCluster,
   startNaive,
@@ -44,7 +42,6 @@ const VERBOSE = values.verbose === true;
 const N = 200;
 const S = 20;
 const DURATION = QUICK ? 1000 : 2000;
-const CONNECTIONS = QUICK ? 2000 : 10_000;
 const LADDER = [
   25e3, 50e3, 100e3, 150e3, 200e3, 250e3, 300e3, 400e3, 500e3, 600e3, 750e3, 900e3, 1e6, 1.1e6,
   1.25e6, 1.4e6, 1.6e6, 1.8e6,
@@ -301,22 +298,6 @@ async function sustainable(
   }
 }
 
-async function connections(c: Contender): Promise<{ label: string; ms: number; perConn: number }> {
-  const server = await (c.idle ?? c.start)();
-  const lg = new LoadGen(2);
-  try {
-    await new Promise((r) => setTimeout(r, 500));
-    const empty = await rss(server.pid);
-    const took = await lg.connect(c.dialect, server.tcp, CONNECTIONS, null);
-    await new Promise((r) => setTimeout(r, 1000));
-    const full = await rss(server.pid);
-    return { label: c.label, ms: took, perConn: (full - empty) / CONNECTIONS };
-  } finally {
-    await lg.close();
-    await server.stop();
-  }
-}
-
 /**
  * The max-rate table; the "vs" column compares with `against` (ngircd unless told). The
  * figures at half the max have a column when some row has them.
@@ -472,14 +453,9 @@ if (ONLY.includes("ws")) {
   cpuVerdict(row(relayDenoWs), row(relayWs), 1.25);
   for (const c of [relayWs, relayDenoWs]) cpuVerdict(row(c), row(socketIo), 0.5);
 }
+// Idle connections: bench/connect.ts (RSS 1 s after the logins and after a full GC, JS heap).
 if (ONLY.includes("connect")) {
-  const rows = [];
-  for (const c of baselines(ngircd, relayTcp, relayDeno)) rows.push(await connections(c));
-  table(
-    `connect: ${CONNECTIONS} clients log in (and stay idle)`,
-    ["server", "time to log all in", "RSS per connection"],
-    rows.map((r) => [r.label, `${Math.round(r.ms)} ms`, `${(r.perConn / 1024).toFixed(1)} KB`]),
-  );
+  await (await import("./connect.ts")).connectBench({ quick: QUICK, repeat: REPEAT });
 }
 // `--only scale`: not in the default set, it takes minutes and most of the machine's memory.
 if (ONLY.includes("scale")) await (await import("./scale.ts")).scaleBench({ quick: QUICK });
