@@ -8,8 +8,6 @@ interface Channel {
   members: Map<string, string>;
   /** The members the client was shown as present (online), by name key. */
   present: Set<string>;
-  /** Ids of messages shown live before the playback came, which it leaves out; null after. */
-  shown: Set<string> | null;
 }
 
 /**
@@ -18,7 +16,7 @@ interface Channel {
  * (docs/irc.md). Names and rooms compare by their relay key (`nameKey`, docs/protocol.md §3).
  *
  * @example
- * const channels = new IrcChannels(true);
+ * const channels = new IrcChannels();
  * channels.enter("#dev", ["alice", "bob"], "alice");
  * channels.cameOnline("bob"); // ["#dev"]
  * channels.wentOffline("bob"); // true
@@ -26,12 +24,11 @@ interface Channel {
 export class IrcChannels {
   readonly #channels = new Map<string, Channel>();
   readonly #joining = new Set<string>();
-  readonly #playback: boolean;
-
-  /** `playback`: each channel gets a playback, whose messages shown live are left out. */
-  constructor(playback: boolean) {
-    this.#playback = playback;
-  }
+  /**
+   * By room key, the channels whose playback is on its way, with the ids of the messages
+   * shown live meanwhile (which the playback leaves out); nothing once it came.
+   */
+  readonly #awaiting = new Map<string, Set<string>>();
 
   /** Whether the connection is in the channel, or on its way in. */
   has(name: string): boolean {
@@ -62,7 +59,6 @@ export class IrcChannels {
       name: room,
       members: new Map([[nameKey(me), me]]),
       present: new Set([nameKey(me)]),
-      shown: this.#playback ? new Set() : null,
     };
     for (const name of members) channel.members.set(nameKey(name), name);
     this.#channels.set(key, channel);
@@ -72,6 +68,7 @@ export class IrcChannels {
   /** The connection left the room. */
   leave(room: string): void {
     this.#channels.delete(nameKey(room));
+    this.#awaiting.delete(nameKey(room));
   }
 
   /**
@@ -87,9 +84,16 @@ export class IrcChannels {
     return true;
   }
 
+  /** A playback of the room was asked for: until it comes, messages shown live are noted. */
+  awaitPlayback(room: string): void {
+    this.#awaiting.set(nameKey(room), new Set());
+  }
+
   /** A room message was shown live. */
   shownLive(room: string, id: string): void {
-    this.#channels.get(nameKey(room))?.shown?.add(id);
+    // Every recipient of a fan-out comes here: most have no playback on its way.
+    if (this.#awaiting.size === 0) return;
+    this.#awaiting.get(nameKey(room))?.add(id);
   }
 
   /**
@@ -97,17 +101,23 @@ export class IrcChannels {
    * not in the room. Messages shown live are not kept after it.
    */
   playback(room: string, messages: ChatMessage[]): ChatMessage[] | null {
-    const channel = this.#channels.get(nameKey(room));
-    if (!channel) return null;
-    const shown = channel.shown;
-    channel.shown = null;
+    const key = nameKey(room);
+    const shown = this.#awaiting.get(key);
+    this.#awaiting.delete(key);
+    if (!this.#channels.has(key)) return null;
     return shown ? messages.filter((m) => !shown.has(m.id)) : messages;
   }
 
   /** The room's playback will not come. */
   noPlayback(room: string): void {
-    const channel = this.#channels.get(nameKey(room));
-    if (channel) channel.shown = null;
+    this.#awaiting.delete(nameKey(room));
+  }
+
+  /** How many ids of messages shown live are kept (only while a playback is on its way). */
+  get remembered(): number {
+    let ids = 0;
+    for (const shown of this.#awaiting.values()) ids += shown.size;
+    return ids;
   }
 
   /** A user came online: the rooms they are a member of, where they were not shown yet. */

@@ -101,6 +101,7 @@ export function joinCommands(cx: IrcContext, channel: string, forced: boolean): 
   const own = cx.capabilities.has("draft/chathistory");
   const limit = own ? 0 : Math.min(cx.options.playback, HISTORY_MAX);
   if (limit > 0) {
+    cx.channels.awaitPlayback(channel);
     commands.push(
       cx.command({ type: "history", with: channel, limit }, { kind: "playback", channel }),
     );

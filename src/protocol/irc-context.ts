@@ -63,7 +63,7 @@ export class IrcContext {
 
   constructor(options: IrcOptions) {
     this.options = options;
-    this.channels = new IrcChannels(options.playback > 0);
+    this.channels = new IrcChannels();
     this.replies = new IrcReplies(options.server, () => this.nick);
     this.capabilities = new IrcCapabilities(this.replies);
   }

@@ -758,7 +758,7 @@ describe("a message to many is formatted once per kind of client", () => {
       // A copy of the message was never formatted: its text is made anew for each.
       for (const [i, c] of clients.entries()) expect(sent[i]).toEqual(c.get({ ...m }));
     }
-    const [plain, , timed, , tagged] = clients as Client[];
+    const [plain, , timed, , tagged] = clients as [Client, Client, Client, Client, Client];
     expect(plain.get(messages[2] as ChatMessage)).toEqual([
       ":bob!bob@relay PRIVMSG #dev :[2024-05-01 12:34:56] three",
     ]);
