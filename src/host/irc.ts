@@ -54,6 +54,11 @@ export class IrcGate {
     for (const decoded of turn.commands) this.#host.frame(this.#conn, decoded);
   }
 
+  /** Whether `msg` must wait: an event before registration completes (`IrcSession.waits`). */
+  waits(msg: ServerMessage): boolean {
+    return this.#session.waits(msg);
+  }
+
   /** A reply or event as IRC lines, or null; what the session asks for next runs after it. */
   encode(msg: ServerMessage): string | null {
     const lines = this.#session.encode(msg);

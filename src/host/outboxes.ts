@@ -134,7 +134,10 @@ export class Outboxes {
     const queue = s.items;
     let i = 0;
     while (i < queue.length && conn.link.unsent() + (conn.out?.size ?? 0) < budget) {
-      const item = queue[i++] as StreamItem;
+      const item = queue[i] as StreamItem;
+      // An IRC client is sent no event before its registration completes (`001`).
+      if (item.type !== "mark" && conn.irc?.waits(item)) break;
+      i++;
       if (item.type !== "mark") {
         this.deliver(conn, item, new Encoded(item), false, true);
         continue;
@@ -179,6 +182,13 @@ export class Outboxes {
       if (conn.stream.items.length >= MAX_STREAM_ITEMS) return this.#overflow(conn);
       conn.stream.items.push(msg);
       return;
+    }
+    if (!streamed && conn.irc?.waits(msg)) {
+      // Not yet: it waits in a stream, whose pump lets it out once it may go.
+      conn.stream ??= { items: [], pumping: undefined, written: 0, drops: [] };
+      conn.stream.items.push(msg);
+      clearTimeout(conn.stream.pumping);
+      return this.#pump(conn);
     }
     if (msg.type === "message") this.#counters.delivered++;
     else if (msg.type === "error") this.#counters.error(msg.code);

@@ -8,16 +8,14 @@ type Welcome = Extract<ServerMessage, { type: "welcome" }>;
 
 /** A session secret (docs/protocol.md §11.5): 43 characters of base64url. */
 const SESSION_SHAPE = /^[A-Za-z0-9_-]{43}$/;
-/** Lines held back before registration completes (SASL logs in before `CAP END`). */
-const EARLY_MAX = 2000;
 /** Lines kept while a login is checked, to run once it passes (clients that do not wait). */
 const WAITING_MAX = 64;
 
 /**
  * An IRC client's registration (docs/irc.md): `NICK`, `USER` and `PASS`, capability
  * negotiation (`CAP`) and SASL PLAIN (`AUTHENTICATE`), the login they make, and the welcome
- * burst once it passed and negotiation is over. What arrives between a login and `001`
- * waits: the client's commands (run once it passes) and the core's events (shown after).
+ * burst once it passed and negotiation is over. The client's commands that arrive between
+ * a login and `001` wait, and run once it passes.
  *
  * @example
  * const registration = new IrcRegistration(cx, (line, now) => session.receive(line, now));
@@ -33,7 +31,6 @@ export class IrcRegistration {
   #loggingIn = false;
   #welcome: Welcome | null = null;
   #registered = false;
-  #early: string[] = [];
   /** Lines sent before `001` while the login was checked. */
   #waiting: { line: string; now: number }[] = [];
 
@@ -113,11 +110,6 @@ export class IrcRegistration {
       return none();
     }
     return this.#cx.reply("451", "You have not registered");
-  }
-
-  /** An event's lines that arrived before `001`: they wait, and come after it. */
-  hold(out: string[]): void {
-    if (this.#early.length + out.length <= EARLY_MAX) this.#early.push(...out);
   }
 
   /** The login passed: `900`/`903` for SASL, and the welcome if negotiation is over. */
@@ -231,8 +223,6 @@ export class IrcRegistration {
       out.push(formatIrc({ source: cx.self(), command: "JOIN", params: [room] }));
       commands.push(...joinCommands(cx, room, true));
     }
-    out.push(...this.#early);
-    this.#early = [];
     for (const { line, now } of this.#waiting.splice(0)) {
       const turn = this.#rerun(line, now);
       out.push(...turn.lines);

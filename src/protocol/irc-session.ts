@@ -98,20 +98,22 @@ export class IrcSession {
   }
 
   /**
+   * Whether `msg` must wait before it is encoded: an event (but `bye`) before registration
+   * completes, which an IRC client must not be shown before `001`. The host keeps it until
+   * this says no (SASL logs in before `CAP END`: held messages and presence may come then).
+   */
+  waits(msg: ServerMessage): boolean {
+    return !this.#registration.registered && !("re" in msg) && msg.type !== "bye";
+  }
+
+  /**
    * A reply or event from the core as IRC lines (each ended by `\r\n`), or null when it
-   * shows nothing. Before registration completes, events wait and come after `001`.
+   * shows nothing. Events that `waits` holds back are given only once it lets them go.
    */
   encode(msg: ServerMessage): string | null {
-    if ("re" in msg) {
-      const lines = answerLines(this.#cx, this.#registration, msg);
-      return lines.length === 0 ? null : joinLines(lines);
-    }
-    const text = eventText(this.#cx, msg);
-    if (text !== null && !this.#registration.registered && msg.type !== "bye") {
-      this.#registration.hold(text.slice(0, -2).split("\r\n"));
-      return null;
-    }
-    return text;
+    if (!("re" in msg)) return eventText(this.#cx, msg);
+    const lines = answerLines(this.#cx, this.#registration, msg);
+    return lines.length === 0 ? null : joinLines(lines);
   }
 
   /** The commands the session asked for while encoding (playback, the names of rooms rejoined). */

@@ -323,3 +323,102 @@ describe("whatever an IRC client sends", () => {
     );
   });
 });
+
+describe("between a SASL login and CAP END", () => {
+  /** Logs in with SASL PLAIN and stops before CAP END, once `903` came. */
+  async function saslNoEnd(host: Host, nick: string, password: string) {
+    const c = ircClient(host);
+    c.send("CAP LS 302", `NICK ${nick}`, `USER ${nick} 0 * :${nick}`, "CAP REQ :sasl");
+    await c.link.until(/ ACK :sasl$/);
+    c.send("AUTHENTICATE PLAIN");
+    await c.link.until(/^AUTHENTICATE \+$/);
+    c.send(`AUTHENTICATE ${btoa(`\0${nick}\0${password}`)}`);
+    await c.link.until(/ 903 /);
+    return c;
+  }
+
+  /** The texts of the PRIVMSGs among `lines`, by sender, pieces of one message joined. */
+  function texts(lines: string[], from: string): string[] {
+    const out: string[] = [];
+    for (const line of lines) {
+      const m = /^:(\S+)!\S+ PRIVMSG \S+ :(.*)$/.exec(line);
+      if (m?.[1] === from) out.push(m[2] as string);
+    }
+    return out;
+  }
+
+  /** carol, protected by a password, offline with `n` messages from bob held for her. */
+  async function heldForCarol(host: Host, n: number, text: (i: number) => string) {
+    const carol = await registered(host, "carol", "carol-pw");
+    carol.send("QUIT");
+    await carol.link.end();
+    const bob = await registered(host, "bob");
+    // A few at a time: a sender that does not wait for its answers is a flood (§8).
+    for (let i = 0; i < n; i += 10) {
+      for (let j = i; j < Math.min(n, i + 10); j++) bob.send(`PRIVMSG carol :${text(j)}`);
+      bob.send(`PING :sent${i}`);
+      await bob.link.until(new RegExp(`PONG irc\\.relay :sent${i}$`));
+    }
+    expect(await host.heldCount()).toBe(n);
+    return bob;
+  }
+
+  test("held messages stay in the store until the client took them: gone before CAP END, they come next time", async () => {
+    const host = relay();
+    await heldForCarol(host, 3, (i) => `held ${i}`);
+    const early = await saslNoEnd(host, "carol", "carol-pw");
+    await new Promise((r) => setTimeout(r, 100));
+    // The client goes away without CAP END: it was shown nothing of them.
+    expect(texts(early.link.received, "bob")).toEqual([]);
+    early.conn?.closed();
+    const again = await registered(host, "carol", "carol-pw");
+    again.send("PING :done");
+    await again.link.until(/PONG irc\.relay :done$/);
+    expect(texts(again.link.received, "bob").map((t) => t.replace(/^\[[^\]]*\] /, ""))).toEqual([
+      "held 0",
+      "held 1",
+      "held 2",
+    ]);
+  });
+
+  test("however many lines wait for CAP END, none is lost", async () => {
+    const host = relay();
+    const long = (i: number) => `${i} ${"wörds and more ".repeat(250)}`.trim();
+    await heldForCarol(host, 300, long);
+    const carol = await saslNoEnd(host, "carol", "carol-pw");
+    await new Promise((r) => setTimeout(r, 100));
+    carol.send("CAP END");
+    await carol.link.until(/ 001 /);
+    carol.send("PING :done");
+    await carol.link.until(/PONG irc\.relay :done$/, 10_000);
+    const pieces = texts(carol.link.received, "bob");
+    const whole = pieces.join("").replace(/\[[^\]]*\] /g, "");
+    const expected = Array.from({ length: 300 }, (_, i) => long(i)).join("");
+    expect(whole.length).toBe(expected.length);
+    expect(whole).toBe(expected);
+    expect(await host.heldCount()).toBe(0);
+  });
+
+  test("a room message said meanwhile comes once, after 001, and the playback leaves it out", async () => {
+    const host = relay();
+    const carol = await registered(host, "carol", "carol-pw");
+    carol.send("JOIN #dev");
+    await carol.link.until(/ 366 carol #dev /);
+    carol.send("QUIT");
+    await carol.link.end();
+    const bob = await registered(host, "bob");
+    bob.send("JOIN #dev", "PRIVMSG #dev :before");
+    await bob.link.until(/ 366 bob #dev /);
+    const back = await saslNoEnd(host, "carol", "carol-pw");
+    bob.send("PRIVMSG #dev :meanwhile", "PING :said");
+    await bob.link.until(/PONG irc\.relay :said$/);
+    await new Promise((r) => setTimeout(r, 50));
+    back.send("CAP END", "PING :done");
+    await back.link.until(/PONG irc\.relay :done$/);
+    const said = texts(back.link.received, "bob").map((t) => t.replace(/^\[[^\]]*\] /, ""));
+    expect(said.sort()).toEqual(["before", "meanwhile"]);
+    const welcome = back.link.received.findIndex((l) => / 001 /.test(l));
+    const meanwhile = back.link.received.findIndex((l) => /:meanwhile$/.test(l));
+    expect(meanwhile).toBeGreaterThan(welcome);
+  });
+});

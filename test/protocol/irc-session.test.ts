@@ -156,11 +156,17 @@ describe("registration", () => {
       ":relay 900 alice alice!alice@relay alice :You are now logged in as alice",
       ":relay 903 alice :SASL authentication successful",
     ]);
-    // A held message streams in before the client ended negotiation.
-    expect(c.get(message({ queued: true }))).toEqual([]);
+    // A held message streams in before the client ended negotiation: it must wait (the host
+    // keeps it), as must presence; a reply, or the bye that closes, need not.
+    const held = message({ queued: true });
+    expect(c.irc.waits(held)).toBe(true);
+    expect(c.irc.waits({ type: "presence", name: "bob", status: "online" })).toBe(true);
+    expect(c.irc.waits({ type: "pong", re: null })).toBe(false);
+    expect(c.irc.waits({ type: "bye", reason: "kicked" })).toBe(false);
     const burst = c.send("CAP END");
     expect(parseIrc(burst[0] as string)?.command).toBe("001");
-    expect(burst[burst.length - 1]).toBe(":bob!bob@relay PRIVMSG alice :[2024-05-01 12:34:56] hi");
+    expect(c.irc.waits(held)).toBe(false);
+    expect(c.get(held)).toEqual([":bob!bob@relay PRIVMSG alice :[2024-05-01 12:34:56] hi"]);
   });
 
   test("SASL that fails is 904; an unknown mechanism is 908", () => {
