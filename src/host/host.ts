@@ -1,104 +1,21 @@
-import {
-  type ConnId,
-  type Effect,
-  type ErrorCode,
-  type Input,
-  Relay,
-  type Transport,
-} from "../core/mod.ts";
+import { type ConnId, type Effect, type ErrorCode, type Input, Relay } from "../core/mod.ts";
 import type { Decoded } from "../protocol/mod.ts";
-import { type AuthMode, type PasswordOptions, Passwords } from "./auth.ts";
+import { type AskDeps, askStore } from "./asks.ts";
+import { type AuthMode, Passwords } from "./auth.ts";
 import { type Bus, LocalBus } from "./bus/bus.ts";
 import { ClusterLink } from "./cluster.ts";
-import type { RelayConfig } from "./config.ts";
 import { Connection } from "./connection.ts";
 import { Counters } from "./counters.ts";
 import { Encoded } from "./encoded.ts";
+import type { HostConfig, HostDeps, Link, SessionInfo } from "./host-types.ts";
 import { LogWriter } from "./log-writer.ts";
-import { checkLogin, type LoginDeps, loadLogin } from "./login.ts";
+import { checkLogin, type LoginDeps } from "./login.ts";
 import { Outboxes } from "./outboxes.ts";
 import { secretHash } from "./secrets.ts";
 import type { Store } from "./store/store.ts";
-import { LOGIN_LIMITS, type LoginLimits, LoginThrottle } from "./throttle.ts";
+import { LOGIN_LIMITS, LoginThrottle } from "./throttle.ts";
 
-/**
- * One client connection as an adapter sees it: somewhere to write text, and a way to
- * close. `framing` says whether a frame is a line of a byte stream (TCP) or one message
- * (WebSocket).
- */
-export interface Link {
-  readonly transport: Transport;
-  readonly remote: string;
-  readonly framing: "line" | "message";
-  /** `irc`: the connection speaks IRC from its first line (the IRC port); else its first frame decides. */
-  readonly mode?: "irc";
-  /** Queues data for the peer: a run of encoded lines, or one text message. */
-  write(data: string | Uint8Array): void;
-  /** Bytes queued for the peer and not yet taken by it. */
-  unsent(): number;
-  /** Sends what is queued, then closes. */
-  close(): void;
-  /**
-   * Writes several text frames (message framing), given as UTF-8 bytes, in one go, where
-   * the runtime can; the host then hands over bytes instead of strings.
-   */
-  writeFrames?(frames: Uint8Array[]): void;
-}
-
-/** The part of the configuration the host uses. */
-export type HostConfig = Pick<
-  RelayConfig,
-  | "presence"
-  | "presenceAll"
-  | "rateLimit"
-  | "maxFrameBytes"
-  | "maxQueued"
-  | "maxOutboxBytes"
-  | "maxConnections"
-  | "loginTimeoutMs"
-  | "leaseMs"
-  | "history"
-  | "resumeMax"
-  | "sessionDays"
-  | "auth"
-  | "ircPingMs"
-  | "maxRoomsPerUser"
-  | "maxRooms"
->;
-
-/** What an operator sees of one connection. */
-export interface SessionInfo {
-  name: string | null;
-  transport: Transport;
-  remote: string;
-  connectedAt: string;
-  rooms: string[];
-  unsentBytes: number;
-}
-
-/** The host's collaborators. */
-export interface HostDeps {
-  store: Store;
-  auth: AuthMode;
-  /** How this node reaches the others of its cluster; a lone node's by default. */
-  bus?: Bus;
-  /** Milliseconds since the epoch; `Date.now` unless a test sets the time. */
-  clock?: () => number;
-  /** Waits between the tries of a failed log commit (ms); tests shorten them. */
-  logRetries?: readonly number[];
-  /** Where the host reports what it cannot answer to a client (store failures). */
-  log?: (line: string) => void;
-  /**
-   * Runs the flush of the outboxes soon: after every connection with bytes waiting has been
-   * read, so that one write carries all that a connection is sent meanwhile. Node passes
-   * `setImmediate`; the default is `setTimeout(…, 0)`.
-   */
-  schedule?: (flush: () => void) => void;
-  /** How passwords are hashed: PBKDF2 rounds (tests use fewer) and the queue of checks. */
-  passwords?: PasswordOptions;
-  /** Failed logins let through per name and per address (docs/protocol.md §8). */
-  loginLimits?: LoginLimits;
-}
+export type { HostConfig, HostDeps, Link, SessionInfo };
 
 /**
  * The imperative shell around the relay core, shared by every adapter: it decodes frames,
@@ -113,6 +30,8 @@ export class Host {
   readonly #bus: Bus;
   readonly #cluster: ClusterLink;
   readonly #loginDeps: LoginDeps;
+  /** What answering the core's questions to the store takes (see `askStore`). */
+  readonly #asks: AskDeps;
   readonly #auth: AuthMode;
   readonly #clock: () => number;
   readonly #log: (line: string) => void;
@@ -151,6 +70,16 @@ export class Host {
       passwords: new Passwords(deps.passwords),
       throttle: new LoginThrottle(this.#store, deps.loginLimits ?? LOGIN_LIMITS, this.#clock),
       online: (key) => this.relay.isOnline(key),
+    };
+    this.#asks = {
+      store: this.#store,
+      bus: this.#bus,
+      clock: this.#clock,
+      maxQueued: config.maxQueued,
+      // Without a log there is nothing to replay.
+      resumeMax: config.history > 0 ? config.resumeMax : 0,
+      counters: this.counters,
+      failed: (what, e) => this.#failed(what, e),
     };
     this.#outboxes = new Outboxes(config.maxOutboxBytes, this.counters, this.#schedule, {
       evict: (conn) =>
@@ -362,6 +291,18 @@ export class Host {
   }
 
   #exec(effect: Effect): void {
+    if (effect.type === "recheckHeld" && effect.afterMs !== undefined) {
+      const { afterMs, ...now } = effect;
+      setTimeout(() => this.#stopping || this.#exec(now), afterMs);
+      return;
+    }
+    // The connection is logging in: its login timer has done its job.
+    if (effect.type === "load") this.#conns.get(effect.conn)?.stopTimer();
+    const asked = askStore(effect, this.#asks);
+    if (asked) {
+      asked.then((input) => this.input(input)).catch((e: unknown) => this.bug(null, e));
+      return;
+    }
     switch (effect.type) {
       case "send": {
         const conn = this.#conns.get(effect.conn);
@@ -403,53 +344,9 @@ export class Host {
         );
         break;
       }
-      case "load":
-        // The connection is logging in: its login timer has done its job.
-        this.#conns.get(effect.conn)?.stopTimer();
-        this.#await(
-          loadLogin(effect, this.#store, this.#writer ? this.#config.resumeMax : 0),
-          ({ held, replay }) => ({
-            type: "loaded",
-            conn: effect.conn,
-            held,
-            replay,
-            now: this.#clock(),
-          }),
-          { held: [], replay: effect.since === undefined ? null : { messages: [], gap: true } },
-        );
-        break;
       case "stream": {
         const conn = this.#conns.get(effect.conn);
         if (conn) this.#outboxes.stream(conn, effect);
-        break;
-      }
-      case "hold":
-        this.#await(
-          this.#store.hold(effect.key, effect.message, this.#config.maxQueued),
-          (result) => {
-            if (result === "held") this.counters.held++;
-            return { type: "held", conn: effect.conn, result, now: this.#clock() };
-          },
-          "unavailable" as const,
-        );
-        break;
-      case "lookupUser":
-        this.#await(
-          this.#store.known(effect.key),
-          (known) => ({ type: "userLooked", conn: effect.conn, known, now: this.#clock() }),
-          false,
-        );
-        break;
-      case "loadHistory": {
-        const { conn, conv, before, limit, user } = effect;
-        const page = (async () =>
-          user !== undefined && !(await this.#store.known(user))
-            ? null
-            : this.#store.page(conv, before, limit))();
-        this.#await(page, (page) => ({ type: "historyLoaded", conn, page, now: this.#clock() }), {
-          messages: [],
-          more: true,
-        });
         break;
       }
       case "keep":
@@ -464,57 +361,6 @@ export class Host {
       case "publish":
         this.#bus.publish(effect.event, effect.node);
         break;
-      case "handOver": {
-        const { conn, node, key, event } = effect;
-        // A node that does not take the message (gone, or cut from the bus): the store does.
-        const handed = this.#bus
-          .publish(event, node)
-          .then((sent) =>
-            sent ? ("sent" as const) : this.#store.hold(key, event.message, this.#config.maxQueued),
-          );
-        this.#await(
-          handed,
-          (result) => {
-            if (result === "held") this.counters.held++;
-            return { type: "handedOver", conn, result, now: this.#clock() };
-          },
-          "unavailable" as const,
-        );
-        break;
-      }
-      case "recheckHeld": {
-        const recheck = () =>
-          this.#await(
-            this.#store.held(effect.key),
-            (messages) => ({
-              type: "heldFound",
-              key: effect.key,
-              messages,
-              ...(effect.sync && { sync: true }),
-              now: this.#clock(),
-            }),
-            [],
-          );
-        if (effect.afterMs === undefined) recheck();
-        else setTimeout(() => this.#stopping || recheck(), effect.afterMs);
-        break;
-      }
-      case "catchUp": {
-        // The logs first, then what is held: a message held before a logged one that the
-        // read found is then found too (docs/design.md, "Catching up").
-        const read = (async () => {
-          const { messages } = await this.#store.since(effect.convs, effect.since, CATCH_UP_MAX);
-          const held = await Promise.all(
-            effect.held.map(async (key) => ({ key, messages: await this.#store.held(key) })),
-          );
-          return { messages, held };
-        })();
-        this.#await(read, (caught) => ({ type: "caughtUp", ...caught, now: this.#clock() }), {
-          messages: [],
-          held: [],
-        });
-        break;
-      }
       case "membership": {
         const { room, user, member } = effect;
         (member ? this.#store.join(room, user) : this.#store.leave(room.key, user.key)).catch((e) =>
@@ -568,9 +414,6 @@ export class Host {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-
-/** The most messages a node reads back from the logs after its bus was away. */
-const CATCH_UP_MAX = 10_000;
 
 /** Why a message was refused when the log could not keep it. */
 const NOT_KEPT = "the server could not keep this message (its store failed); send it again";

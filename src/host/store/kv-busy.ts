@@ -9,7 +9,7 @@ const WAITS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 500, 500, 500, 500, 500];
 
 /**
  * Whether an error is SQLite's "database is locked" (SQLITE_BUSY), as Deno KV on a local
- * file throws it (`Deno.openKv` and `@deno/kv` alike): a commit with checks (an atomic
+ * file throws it (on Deno and through `@deno/kv` on Node alike): a commit with checks (an atomic
  * read-then-write) cannot take the write lock because another connection to the same file
  * wrote since it read. Nothing was written; the commit may be tried again.
  *
