@@ -1856,8 +1856,9 @@ export const PAGE_SCRIPT = `"use strict";
 \${title}
 \${me}\`;
       if (drawn === this.#drawn) return;
-      if (!this.#drawn.startsWith(\`\${view.target}
-\`)) this.#rows.clear();
+      const fresh = !this.#drawn.startsWith(\`\${view.target}
+\`);
+      if (fresh) this.#rows.clear();
       this.#drawn = drawn;
       ui.membersTitle.textContent = title;
       const meKey = conversationKey(me);
@@ -1866,6 +1867,7 @@ export const PAGE_SCRIPT = `"use strict";
       this.#rows = kept;
       const same = ui.membersList.children.length === rows.length && rows.every((li, i) => ui.membersList.children[i] === li);
       if (!same) ui.membersList.replaceChildren(...rows);
+      if (fresh) ui.members.scrollTop = 0;
       this.#drawEnd(view);
     }
     /** The end of the list: the button for the next page, or how many are not shown. */

@@ -50,7 +50,8 @@ export class MembersPanel {
     }
     const drawn = `${view.target}\n${view.version}\n${title}\n${me}`;
     if (drawn === this.#drawn) return;
-    if (!this.#drawn.startsWith(`${view.target}\n`)) this.#rows.clear();
+    const fresh = !this.#drawn.startsWith(`${view.target}\n`);
+    if (fresh) this.#rows.clear();
     this.#drawn = drawn;
     ui.membersTitle.textContent = title;
     const meKey = conversationKey(me);
@@ -61,6 +62,9 @@ export class MembersPanel {
       ui.membersList.children.length === rows.length &&
       rows.every((li, i) => ui.membersList.children[i] === li);
     if (!same) ui.membersList.replaceChildren(...rows);
+    // Another conversation's list starts at its top, not where the last one was scrolled to
+    // (which would also ask for its next page at once).
+    if (fresh) ui.members.scrollTop = 0;
     this.#drawEnd(view);
   }
 
