@@ -1,4 +1,4 @@
-import type { Effect, Input } from "../core/mod.ts";
+import type { Effect, HoldResult, Input } from "../core/mod.ts";
 import type { Bus } from "./bus/bus.ts";
 import { loadLogin } from "./login.ts";
 import type { Store } from "./store/store.ts";
@@ -34,27 +34,23 @@ const CATCH_UP_MAX = 10_000;
  */
 export function askStore(effect: Effect, deps: AskDeps): Promise<Input> | null {
   const { store, clock } = deps;
-  const answer = <T>(work: Promise<T>, next: (result: T) => Input, fallback: T) =>
-    work
-      .catch((e: unknown) => {
-        deps.failed("store", e);
-        return fallback;
-      })
-      .then(next);
-  const counted = <R>(result: R): R => {
-    if (result === "held") deps.counters.held++;
-    return result;
-  };
+  // This runs for every effect: it makes no closure unless it asks the store, and names
+  // none (under tsx, esbuild's keepNames costs a named closure a `__name` call: it was a
+  // tenth of a busy relay's time).
   switch (effect.type) {
     case "load":
       return answer(
+        deps,
         loadLogin(effect, store, deps.resumeMax),
         ({ held, replay }) => ({ type: "loaded", conn: effect.conn, held, replay, now: clock() }),
         { held: [], replay: effect.since === undefined ? null : { messages: [], gap: true } },
       );
     case "hold":
       return answer(
-        store.hold(effect.key, effect.message, deps.maxQueued).then(counted),
+        deps,
+        store
+          .hold(effect.key, effect.message, deps.maxQueued)
+          .then((result) => counted(deps, result)),
         (result) => ({ type: "held", conn: effect.conn, result, now: clock() }),
         "unavailable" as const,
       );
@@ -64,9 +60,14 @@ export function askStore(effect: Effect, deps: AskDeps): Promise<Input> | null {
       const handed = deps.bus
         .publish(event, node)
         .then((sent) =>
-          sent ? ("sent" as const) : store.hold(key, event.message, deps.maxQueued).then(counted),
+          sent
+            ? ("sent" as const)
+            : store
+                .hold(key, event.message, deps.maxQueued)
+                .then((result) => counted(deps, result)),
         );
       return answer(
+        deps,
         handed,
         (result) => ({ type: "handedOver", conn, result, now: clock() }),
         "unavailable" as const,
@@ -74,6 +75,7 @@ export function askStore(effect: Effect, deps: AskDeps): Promise<Input> | null {
     }
     case "lookupUser":
       return answer(
+        deps,
         store.known(effect.key),
         (known) => ({ type: "userLooked", conn: effect.conn, known, now: clock() }),
         false,
@@ -84,13 +86,14 @@ export function askStore(effect: Effect, deps: AskDeps): Promise<Input> | null {
         user !== undefined && !(await store.known(user))
           ? null
           : store.page(conv, before, limit))();
-      return answer(page, (page) => ({ type: "historyLoaded", conn, page, now: clock() }), {
+      return answer(deps, page, (page) => ({ type: "historyLoaded", conn, page, now: clock() }), {
         messages: [],
         more: true,
       });
     }
     case "recheckHeld":
       return answer(
+        deps,
         store.held(effect.key),
         (messages) => ({
           type: "heldFound",
@@ -111,7 +114,7 @@ export function askStore(effect: Effect, deps: AskDeps): Promise<Input> | null {
         );
         return { messages, held };
       })();
-      return answer(read, (caught) => ({ type: "caughtUp", ...caught, now: clock() }), {
+      return answer(deps, read, (caught) => ({ type: "caughtUp", ...caught, now: clock() }), {
         messages: [],
         held: [],
       });
@@ -119,4 +122,25 @@ export function askStore(effect: Effect, deps: AskDeps): Promise<Input> | null {
     default:
       return null;
   }
+}
+
+/** The store's answer as the core's input: `next` of the result, or of `fallback` if it failed. */
+function answer<T>(
+  deps: AskDeps,
+  work: Promise<T>,
+  next: (result: T) => Input,
+  fallback: T,
+): Promise<Input> {
+  return work
+    .catch((e: unknown) => {
+      deps.failed("store", e);
+      return fallback;
+    })
+    .then(next);
+}
+
+/** A hold's result, counted when held. */
+function counted(deps: AskDeps, result: HoldResult): HoldResult {
+  if (result === "held") deps.counters.held++;
+  return result;
 }
