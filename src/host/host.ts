@@ -8,7 +8,7 @@ import { Connection } from "./connection.ts";
 import { Counters } from "./counters.ts";
 import { Encoded } from "./encoded.ts";
 import type { HostConfig, HostDeps, Link, SessionInfo } from "./host-types.ts";
-import { LogWriter } from "./log-writer.ts";
+import { LogWriter, unkept } from "./log-writer.ts";
 import { checkLogin, type LoginDeps } from "./login.ts";
 import { Outboxes } from "./outboxes.ts";
 import { secretHash } from "./secrets.ts";
@@ -259,28 +259,10 @@ export class Host {
   #release(effects: Effect[], failed: ReadonlySet<string>): void {
     if (failed.size > 0) this.#failed("log append", `${failed.size} messages not kept`);
     for (const effect of effects) {
-      if (failed.size === 0) {
-        this.#exec(effect);
-        continue;
-      }
-      const lost = lostMessage(effect);
-      if (lost === null || !failed.has(lost)) {
-        this.#exec(effect);
-      } else if (effect.type === "send" && effect.msg.type === "ok") {
-        this.#exec({
-          ...effect,
-          msg: { type: "error", re: effect.msg.re, code: "queue_full", message: NOT_KEPT },
-        });
-      } else if (effect.type === "hold") {
-        this.#later({ type: "held", conn: effect.conn, result: "unavailable", now: this.#clock() });
-      } else if (effect.type === "handOver") {
-        this.#later({
-          type: "handedOver",
-          conn: effect.conn,
-          result: "unavailable",
-          now: this.#clock(),
-        });
-      }
+      const instead = failed.size === 0 ? null : unkept(effect, failed, this.#clock());
+      if (instead === null) this.#exec(effect);
+      else if ("effect" in instead) this.#exec(instead.effect);
+      else if ("input" in instead) this.#later(instead.input);
     }
     this.flush();
   }
@@ -414,26 +396,3 @@ export class Host {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-
-/** Why a message was refused when the log could not keep it. */
-const NOT_KEPT = "the server could not keep this message (its store failed); send it again";
-
-/** The id of the message an effect confirms, delivers or passes on, if any. */
-function lostMessage(effect: Effect): string | null {
-  switch (effect.type) {
-    case "send":
-    case "fanout":
-      if (effect.msg.type === "message") return effect.msg.id;
-      if (effect.msg.type === "ok") return effect.msg.id ?? null;
-      return null;
-    case "publish":
-      return effect.event.kind === "message" ? effect.event.message.id : null;
-    case "hold":
-    case "keep":
-      return effect.message.id;
-    case "handOver":
-      return effect.event.message.id;
-    default:
-      return null;
-  }
-}

@@ -1,4 +1,4 @@
-import type { Effect, LogEntry } from "../core/mod.ts";
+import type { Effect, Input, LogEntry } from "../core/mod.ts";
 
 /** Writes a batch of log entries in one store commit; rejects when the store fails. */
 export type Commit = (entries: LogEntry[]) => Promise<void>;
@@ -127,3 +127,56 @@ export class LogWriter {
 const RETRIES = [100, 200, 400, 800, 1600, 3200];
 
 const NONE: ReadonlySet<string> = new Set();
+
+/** Why a message was refused when the log could not keep it. */
+const NOT_KEPT = "the server could not keep this message (its store failed); send it again";
+
+/**
+ * What becomes of an effect held back for a commit that failed (`failed`: the ids of the
+ * messages it did not keep): nothing (null: run it as it is) when it stands for no such
+ * message; an error instead of its `ok`; the store's "unavailable" for a hold or a hand-over;
+ * else dropped (a delivery or a publish of a message that was not kept).
+ *
+ * @example
+ * const instead = unkept(effect, failed, now); // null: run `effect` as it is
+ */
+export function unkept(
+  effect: Effect,
+  failed: ReadonlySet<string>,
+  now: number,
+): { effect: Effect } | { input: Input } | { dropped: true } | null {
+  const lost = lostMessage(effect);
+  if (lost === null || !failed.has(lost)) return null;
+  if (effect.type === "send" && effect.msg.type === "ok") {
+    const { re } = effect.msg;
+    return {
+      effect: { ...effect, msg: { type: "error", re, code: "queue_full", message: NOT_KEPT } },
+    };
+  }
+  if (effect.type === "hold")
+    return { input: { type: "held", conn: effect.conn, result: "unavailable", now } };
+  if (effect.type === "handOver") {
+    return { input: { type: "handedOver", conn: effect.conn, result: "unavailable", now } };
+  }
+  return { dropped: true };
+}
+
+/** The id of the message an effect confirms, delivers or passes on, if any. */
+function lostMessage(effect: Effect): string | null {
+  switch (effect.type) {
+    case "send":
+    case "fanout":
+      if (effect.msg.type === "message") return effect.msg.id;
+      if (effect.msg.type === "ok") return effect.msg.id ?? null;
+      return null;
+    case "publish":
+      return effect.event.kind === "message" ? effect.event.message.id : null;
+    case "hold":
+    case "keep":
+      return effect.message.id;
+    case "handOver":
+      return effect.event.message.id;
+    default:
+      return null;
+  }
+}
