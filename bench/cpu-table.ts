@@ -20,6 +20,9 @@ export interface CpuCell {
   p99: number;
   /** Share of the deliveries lost, median of the runs. */
   lostShare: number;
+  /** Write and read system calls per delivery received, medians of the runs. */
+  writes: number;
+  reads: number;
 }
 
 /** A contender's row of a CPU table. */
@@ -70,6 +73,8 @@ export async function cpuRow(target: Target, loads: Load[], shape: CpuShape): Pr
           load,
           sustained: !missed && sustained({ ...warm, lost, p99 }),
           perMillion: median(runs.map((r) => (r.received ? r.cpuMs / (r.received / 1e6) : 0))),
+          writes: median(runs.map((r) => (r.received ? r.writes / r.received : 0))),
+          reads: median(runs.map((r) => (r.received ? r.reads / r.received : 0))),
           p99,
           lostShare: median(runs.map((r) => r.lost / (r.lost + r.received || 1))),
         };
@@ -107,6 +112,29 @@ export function cpuTable(title: string, rows: CpuRow[], loads: Load[], against: 
         }
         const ratio = ratioOf(cell, base?.cells[i]);
         return [`${Math.round(cell.perMillion)}`, ratio === null ? "-" : `${ratio.toFixed(2)}x`];
+      }),
+    ]),
+  );
+}
+
+/**
+ * Prints the system calls per delivery of the runs of a CPU table: writes and reads, where
+ * much of each server's CPU goes on loopback (a load not sustained says so). Those /proc
+ * counts (read and write calls) miss Deno's socket calls, which are send and recv.
+ */
+export function callsTable(title: string, rows: CpuRow[], loads: Load[]): void {
+  table(
+    title,
+    ["server", ...loads.map(heading)],
+    rows.map((r) => [
+      r.label,
+      ...loads.map((_, i) => {
+        const cell = r.cells[i];
+        if (!cell) return "-";
+        if (!cell.sustained) return "not sustained";
+        // /proc counts read(2) and write(2), not send(2) and recv(2), which Deno's sockets use.
+        if (cell.writes === 0 && cell.reads === 0) return "not counted";
+        return `${cell.writes.toFixed(2)} / ${cell.reads.toFixed(2)}`;
       }),
     ]),
   );

@@ -24,3 +24,17 @@ export async function cpuMs(pids: number[]): Promise<number> {
   }
   return (ticks * 1000) / TICKS_PER_SECOND;
 }
+
+/**
+ * The read and write system calls (read, readv, write, writev... on sockets and files, but
+ * not send or recv) the process `pid` has made so far, from /proc/<pid>/io: on loopback each
+ * costs the kernel's whole path, both ends.
+ *
+ * @example
+ * const before = await ioCalls(server.pid);
+ */
+export async function ioCalls(pid: number): Promise<{ reads: number; writes: number }> {
+  const io = await readFile(`/proc/${pid}/io`, "utf8");
+  const field = (name: string) => Number(new RegExp(`^${name}: (\\d+)$`, "m").exec(io)?.[1] ?? 0);
+  return { reads: field("syscr"), writes: field("syscw") };
+}

@@ -75,7 +75,7 @@ await measure("240 messages in one value", 500, { unit: "message", count: 240 },
   op.set(["packed", n], joined),
 );
 await measure("240 messages, a value each", 100, { unit: "message", count: 240 }, (op, n) => {
-  packed.forEach((m, i) => op.set(["each", n, i], m));
+  for (const [i, m] of packed.entries()) op.set(["each", n, i], m);
 });
 kv.close();
 await rm(dir, { recursive: true, force: true });

@@ -3,7 +3,7 @@
 import { spawnSync } from "node:child_process";
 import { parseArgs } from "node:util";
 import { coreFanout, corePrivate } from "./core.ts";
-import { type CpuRow, cpuRow, cpuTable, cpuVerdict, type Load } from "./cpu-table.ts";
+import { type CpuRow, callsTable, cpuRow, cpuTable, cpuVerdict, type Load } from "./cpu-table.ts";
 import type { Figures } from "./loadgen.ts";
 import {
   type Server,
@@ -425,6 +425,11 @@ if (ONLY.includes("cpu")) {
     rows,
     CPU_LOADS,
     ngircd.label,
+  );
+  callsTable(
+    "write / read system calls per delivery (as /proc counts them), same runs",
+    rows,
+    CPU_LOADS,
   );
   const row = (c: Contender) => rows.find((r) => r.label === c.label);
   console.log("");

@@ -2,7 +2,7 @@
 // up, then loads run one after another on them, each with its figures and the CPU time the
 // server spent on it. A load the server did not keep up with ends the trial's server and
 // clients; the next load starts afresh, so that no run pays for the one before.
-import { cpuMs } from "./cpu.ts";
+import { cpuMs, ioCalls } from "./cpu.ts";
 import type { DialectName } from "./dialects.ts";
 import { type Figures, LoadGen } from "./loadgen.ts";
 import type { Server } from "./servers.ts";
@@ -26,6 +26,9 @@ export interface Measured extends Figures {
   /** CPU time (user and system) the server's process used from the start of the load until
    * nothing more arrived, in ms. */
   cpuMs: number;
+  /** Read and write system calls the server made meanwhile. */
+  reads: number;
+  writes: number;
 }
 
 /** The room of the fan-out scenario. */
@@ -65,10 +68,18 @@ export class Trial {
     if (!this.#server) await this.#open(Math.min(this.shape.warmup, deliveries));
     const pid = (this.#server as Server).pid;
     const before = await cpuMs([pid]);
+    const calls = await ioCalls(pid);
     const figures = await this.#load(deliveries, durationMs);
     const used = (await cpuMs([pid])) - before;
+    const { reads, writes } = await ioCalls(pid);
     if (!sustained(figures)) await this.close();
-    return { ...figures, received: (figures.delivered * durationMs) / 1000, cpuMs: used };
+    return {
+      ...figures,
+      received: (figures.delivered * durationMs) / 1000,
+      cpuMs: used,
+      reads: reads - calls.reads,
+      writes: writes - calls.writes,
+    };
   }
 
   /** Stops the clients and the server. */
