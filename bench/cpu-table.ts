@@ -132,8 +132,9 @@ export function callsTable(title: string, rows: CpuRow[], loads: Load[]): void {
         const cell = r.cells[i];
         if (!cell) return "-";
         if (!cell.sustained) return "not sustained";
-        // /proc counts read(2) and write(2), not send(2) and recv(2), which Deno's sockets use.
-        if (cell.writes === 0 && cell.reads === 0) return "not counted";
+        // /proc counts read(2) and write(2), not send(2) and recv(2), which Deno's sockets use:
+        // what is left is a file or a pipe now and then.
+        if (cell.writes + cell.reads < 0.01) return "not counted";
         return `${cell.writes.toFixed(2)} / ${cell.reads.toFixed(2)}`;
       }),
     ]),
