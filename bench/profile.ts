@@ -4,6 +4,9 @@
 //
 //   npm run bench:profile -- --scenario fanout --transport ws --rate 1600000
 //
+// --transport tcp (the relay's JSON lines), ws, or irc (its IRC port, with the load
+// generator's IRC dialect, as the bench's IRC rows).
+//
 // --store kv runs it on the store `npm start` uses by default (a Deno KV file, fresh in a
 // temporary directory) instead of memory; --history N sets RELAY_HISTORY (0: the log off):
 //
@@ -70,8 +73,11 @@ const server =
   values.store === "kv" ? await startRelayKv(env, node) : await startRelay("node", env, node);
 const lg = new LoadGen(2);
 try {
-  const url = values.transport === "ws" ? (server.ws as string) : server.tcp;
-  await lg.connect("relay", url, N, fanout ? "#bench" : null);
+  const irc = values.transport === "irc";
+  const url = values.transport === "ws" ? server.ws : irc ? server.irc : server.tcp;
+  if (url === undefined || url === null)
+    throw new Error(`the relay has no ${values.transport} port`);
+  await lg.connect(irc ? "irc" : "relay", url, N, fanout ? "#bench" : null);
   const partner = (name: string) => {
     const i = Number(name.slice(1));
     return `u${i % 2 === 0 ? i + 1 : i - 1}`;

@@ -205,6 +205,16 @@ export function textLines(
   text: string,
   wrap: [string, string] = ["", ""],
 ): string[] {
+  if (text === "") return [];
+  // Most texts fit one line: it is made once, and measured only when it might not fit
+  // (3 bytes of UTF-8 per code unit at most).
+  const whole = formatIrc(
+    { ...head, params: [...head.params, `${wrap[0]}${text}${wrap[1]}`] },
+    true,
+  );
+  if (whole.length * 3 + 2 <= IRC_LINE_BYTES || ircLineBytes(whole) <= IRC_LINE_BYTES) {
+    return [whole];
+  }
   const empty = formatIrc({ ...head, tags: undefined, params: [...head.params, wrap.join("")] });
   const room = IRC_LINE_BYTES - 2 - utf8Length(empty);
   return splitText(text, Math.max(room, 4)).map((piece) =>
