@@ -25,6 +25,8 @@ export class MemoryStore implements Store {
   /** Per conversation: the newest id trimmed away from its log, once any was. */
   readonly #trimmed = new Map<string, string>();
   readonly #conversations = new Map<string, Set<string>>();
+  /** Private conversations recorded in `#conversations` for both their users. */
+  readonly #recorded = new Set<string>();
   readonly #rooms = new Map<string, Room>();
   readonly #sessions = new Map<string, { key: string; expires: number }>();
   /** Per name key: the times of its newest failed logins, and when the last leaves its window. */
@@ -133,7 +135,10 @@ export class MemoryStore implements Store {
       }
       insert(log, message);
       touched.set(conv, log);
-      for (const user of users ?? []) {
+      // A conversation's users are in its key: recorded once for good.
+      if (users === undefined || this.#recorded.has(conv)) continue;
+      this.#recorded.add(conv);
+      for (const user of users) {
         let convs = this.#conversations.get(user);
         if (!convs) {
           convs = new Set();
