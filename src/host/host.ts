@@ -38,6 +38,8 @@ export class Host {
   readonly #conns = new Map<ConnId, Connection>();
   readonly #outboxes: Outboxes;
   readonly #schedule: (flush: () => void) => void;
+  /** Session secrets being dropped (`quit` with `forget`): logins with a secret wait for them. */
+  readonly #forgetting = new Set<Promise<void>>();
   #nextConn = 1;
   #stopping = false;
   /** Null when the log is off (`RELAY_HISTORY=0`). */
@@ -70,6 +72,7 @@ export class Host {
       passwords: new Passwords(deps.passwords),
       throttle: new LoginThrottle(this.#store, deps.loginLimits ?? LOGIN_LIMITS, this.#clock),
       online: (key) => this.relay.isOnline(key),
+      forgotten: () => Promise.all(this.#forgetting).then(() => {}),
     };
     this.#asks = {
       store: this.#store,
@@ -350,11 +353,14 @@ export class Host {
         );
         break;
       }
-      case "forgetSession":
-        secretHash(effect.secret)
+      case "forgetSession": {
+        const drop = secretHash(effect.secret)
           .then((hash) => this.#store.dropSession(hash))
-          .catch((e) => this.#failed("session", e));
+          .catch((e) => this.#failed("session", e))
+          .finally(() => this.#forgetting.delete(drop));
+        this.#forgetting.add(drop);
         break;
+      }
       case "release":
         this.#bus.release(effect.key).catch((e) => this.#failed("release", e));
         break;

@@ -18,6 +18,8 @@ export interface LoginDeps {
   throttle: LoginThrottle;
   /** Whether a name key is online, here or on another node as far as this one knows. */
   online(key: string): boolean;
+  /** Resolves once the session secrets forgotten so far (`quit` with `forget`) are dropped. */
+  forgotten(): Promise<void>;
 }
 
 /** What checking a login found (see `checkLogin`). */
@@ -85,6 +87,8 @@ async function check(
   };
   let result: AuthResult;
   if (effect.session !== undefined) {
+    // A secret forgotten just before (its drop hashes it first) must not log in after.
+    await deps.forgotten();
     const owner = await store.useSession(await secretHash(effect.session), sessionMs);
     result = owner === effect.key ? "verified" : "auth_failed";
   } else {

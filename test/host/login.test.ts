@@ -30,9 +30,12 @@ class FakeLink extends Inbox implements Link {
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
-/** A memory store whose `remember` or `register` wait, while `pause` says so, until let go. */
+/**
+ * A memory store whose `remember`, `register` or `dropSession` wait, while `pause` says so,
+ * until let go.
+ */
 class SlowStore extends MemoryStore {
-  pause: "remember" | "register" | null = null;
+  pause: "remember" | "register" | "dropSession" | null = null;
   #waiting: (() => void)[] = [];
 
   /** Lets go of every call held. */
@@ -49,6 +52,11 @@ class SlowStore extends MemoryStore {
   override async register(...args: Parameters<MemoryStore["register"]>): Promise<boolean> {
     if (this.pause === "register") await new Promise<void>((go) => this.#waiting.push(go));
     return super.register(...args);
+  }
+
+  override async dropSession(hash: string): Promise<void> {
+    if (this.pause === "dropSession") await new Promise<void>((go) => this.#waiting.push(go));
+    return super.dropSession(hash);
   }
 
   /** Resolves once a call waits. */
@@ -102,6 +110,26 @@ async function login(
   c.send({ type: "login", name, ...(password !== undefined && { password }) });
   return c.reply();
 }
+
+describe("a session secret", () => {
+  test("forgotten by quit, it logs in no more, even while the store is still dropping it", async () => {
+    const store = new SlowStore();
+    const host = relayOn(store);
+    const first = client(host);
+    const welcome = await login(first, "cy");
+    expect(welcome).toMatchObject({ type: "welcome", name: "cy" });
+    const { session } = welcome as { session: string };
+    store.pause = "dropSession";
+    first.send({ type: "quit", forget: true });
+    await store.paused();
+    // The client is told goodbye and comes back at once, before the store is done.
+    const again = client(host);
+    again.send({ type: "login", name: "cy", session });
+    await new Promise((r) => setTimeout(r, 20));
+    store.letGo();
+    expect(await again.reply()).toMatchObject({ type: "error", code: "auth_failed" });
+  });
+});
 
 describe("a password registers only a free name", () => {
   test("a password offered while another logs in to the name is not registered", async () => {
