@@ -2,7 +2,7 @@ import type { Server } from "node:net";
 import { afterEach, describe, expect, test } from "vitest";
 import { listenTcp } from "../../adapters/node/tcp.ts";
 import type { ChatMessage, Effect, LogEntry } from "../../src/core/mod.ts";
-import { LogWriter } from "../../src/host/log-writer.ts";
+import { LogWriter, unkept } from "../../src/host/log-writer.ts";
 import { Host, MemoryStore, parseConfig } from "../../src/host/mod.ts";
 import { jsonUser } from "../support/client.ts";
 
@@ -104,6 +104,36 @@ async function relayOn(store: MemoryStore): Promise<number> {
   servers.push(server);
   return (server.address() as { port: number }).port;
 }
+
+describe("what becomes of an effect whose message was not kept", () => {
+  const lost = new Set(["m1"]);
+  const { message } = entry("m1");
+  const other = entry("m2").message;
+
+  test("its ok becomes an error; a hold or hand-over is answered unavailable", () => {
+    const ok: Effect = { type: "send", conn: 1, msg: { type: "ok", re: "r", id: "m1" } };
+    expect(unkept(ok, lost, 5)).toMatchObject({
+      effect: { type: "send", conn: 1, msg: { type: "error", re: "r", code: "queue_full" } },
+    });
+    const hold: Effect = { type: "hold", conn: 2, key: "b", message };
+    expect(unkept(hold, lost, 5)).toEqual({
+      input: { type: "held", conn: 2, result: "unavailable", now: 5 },
+    });
+    const event = { kind: "message", node: "n1", scope: "user", message } as const;
+    const handOver: Effect = { type: "handOver", conn: 3, node: "n2", key: "b", event };
+    expect(unkept(handOver, lost, 5)).toEqual({
+      input: { type: "handedOver", conn: 3, result: "unavailable", now: 5 },
+    });
+  });
+
+  test("its delivery and publish are dropped; effects of other messages run as they are", () => {
+    expect(unkept({ type: "send", conn: 1, msg: message }, lost, 5)).toEqual({ dropped: true });
+    const event = { kind: "message", node: "n1", scope: "room", message } as const;
+    expect(unkept({ type: "publish", event }, lost, 5)).toEqual({ dropped: true });
+    expect(unkept({ type: "send", conn: 1, msg: other }, lost, 5)).toBeNull();
+    expect(unkept(ping(1), lost, 5)).toBeNull();
+  });
+});
 
 describe("ok means kept", () => {
   test("a message the store could not keep is refused and delivered to nobody", async () => {
